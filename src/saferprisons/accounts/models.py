@@ -1,0 +1,124 @@
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from saferprisons.core import clock
+from saferprisons.core.models import PublicIdModel
+
+
+class Role(models.Model):
+    """Synced from accounts/roles.py (a data migration and ``manage.py sync_roles``)."""
+
+    code = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser, PublicIdModel):
+    """A member of staff. Prisoners never hold a User; they sign in at a kiosk with a PIN."""
+
+    band = models.CharField(max_length=20, blank=True, help_text="NOMS band or NHS band, e.g. 4")
+    roles = models.ManyToManyField(Role, blank=True, related_name="users")
+    prisons = models.ManyToManyField("estate.Prison", blank=True, related_name="staff")
+    failed_sign_ins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def role_codes(self) -> list[str]:
+        cached = getattr(self, "_role_codes", None)
+        if cached is None:
+            cached = list(self.roles.values_list("code", flat=True))
+            self._role_codes = cached
+        return cached
+
+    def prison_ids(self) -> list[int]:
+        cached = getattr(self, "_prison_ids", None)
+        if cached is None:
+            cached = list(
+                self.prisons.filter(deactivated_at__isnull=True).values_list("id", flat=True)
+            )
+            self._prison_ids = cached
+        return cached
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > clock.now()
+
+
+class KioskCredential(models.Model):
+    """A prisoner's kiosk PIN (hashed), with its own lockout counter."""
+
+    prisoner = models.OneToOneField(
+        "people.Prisoner", on_delete=models.CASCADE, related_name="kiosk_credential"
+    )
+    pin_hash = models.CharField(max_length=200)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    pin_set_at = models.DateTimeField(default=clock.now)
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > clock.now()
+
+
+class KioskPrincipal:
+    """The signed-in prisoner at a kiosk (not a database row)."""
+
+    is_authenticated = True
+
+    def __init__(self, prisoner):
+        self.prisoner = prisoner
+
+    def __repr__(self) -> str:
+        return f"KioskPrincipal({self.prisoner.prison_number})"
+
+
+def hash_token_secret(secret: str) -> str:
+    # The token is 256 bits of randomness, so a fast hash is enough (no dictionary to guess from).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiToken(PublicIdModel):
+    """A revocable token for a machine client, with narrow scopes and its own prisons."""
+
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    prisons = models.ManyToManyField("estate.Prison", blank=True, related_name="+")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=clock.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(key_hash=""), name="api_token_has_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix})"
+
+    @staticmethod
+    def generate() -> tuple[str, str, str]:
+        """(full token shown once, prefix, hash to store)."""
+        prefix = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        return f"sp_{prefix}_{secret}", prefix, hash_token_secret(secret)
+
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > clock.now()
+
+    def prison_ids(self) -> list[int]:
+        cached = getattr(self, "_prison_ids", None)
+        if cached is None:
+            cached = list(self.prisons.values_list("id", flat=True))
+            self._prison_ids = cached
+        return cached

@@ -1,0 +1,3 @@
+from saferprisons.core.permissions import define
+
+VIEW_EVENTS = define("audit.view_events", "List and filter audit events")

@@ -1,0 +1,38 @@
+"""The Jinja2 environment for our pages, with the GOV.UK Frontend macros from govuk-frontend-jinja."""
+
+from django.conf import settings
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
+
+from . import clock
+
+
+def london_time(value, fmt: str = "%d %b %Y %H:%M") -> str:
+    return clock.local(value).strftime(fmt) if value else ""
+
+
+def url(name: str, *args, **kwargs) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def environment(**options) -> Environment:
+    loader = options.pop("loader")
+    env = Environment(
+        loader=ChoiceLoader(
+            [loader, PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})]
+        ),
+        extensions=["jinja2.ext.i18n"],
+        **options,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    env.globals.update(
+        static=static,
+        url=url,
+        settings=settings,
+        get_language=translation.get_language,
+    )
+    env.filters["london"] = london_time
+    return env

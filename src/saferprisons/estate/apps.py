@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EstateConfig(AppConfig):
+    name = "saferprisons.estate"
+    label = "estate"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KioskConfig(AppConfig):
+    name = "saferprisons.kiosk"
+    label = "kiosk"
