@@ -1,1 +1,33 @@
-urlpatterns: list = []
+from django.contrib import admin
+from django.urls import include, path
+
+from saferprisons.accounts.admin import admin_site_permission
+from saferprisons.accounts.permissions import ADMINISTER
+from saferprisons.core import views as core_views
+from saferprisons.core.permissions import API, declare_urlpatterns
+
+admin.site.site_header = "saferprisons administration"
+admin.site.has_permission = admin_site_permission
+
+urlpatterns = [
+    path("", include("saferprisons.core.urls")),
+    path("", include("saferprisons.accounts.urls")),
+    path("people/", include("saferprisons.people.urls")),
+    path("estate/", include("saferprisons.estate.urls")),
+    path("audit/", include("saferprisons.audit.urls")),
+    path("kiosk/", include("saferprisons.kiosk.urls")),
+    path("django-admin/", admin.site.urls),
+]
+declare_urlpatterns(urlpatterns[-1:], ADMINISTER)
+
+try:  # the API router is assembled in saferprisons/api.py
+    from saferprisons.api import api
+except ImportError:  # pragma: no cover - only while the API is being built
+    api = None
+if api is not None:
+    urlpatterns.append(path("api/", api.urls))
+    declare_urlpatterns(urlpatterns[-1:], API)
+
+handler403 = core_views.forbidden
+handler404 = core_views.not_found
+handler500 = core_views.server_error

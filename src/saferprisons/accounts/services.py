@@ -88,7 +88,7 @@ def sign_in_kiosk(*, prison_number: str, pin: str) -> KioskPrincipal:
     number = prison_number.strip().upper()[:7]
     with transaction.atomic():
         credential = (
-            KioskCredential.objects.select_for_update()
+            KioskCredential.objects.select_for_update(of=("self",))
             .select_related("prisoner__prison")
             .filter(prisoner__prison_number=number, prisoner__custody_status=CustodyStatus.IN)
             .first()

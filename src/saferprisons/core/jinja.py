@@ -1,6 +1,7 @@
 """The Jinja2 environment for our pages, with the GOV.UK Frontend macros from govuk-frontend-jinja."""
 
 from django.conf import settings
+from django.template.backends.jinja2 import Jinja2
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
@@ -36,3 +37,9 @@ def environment(**options) -> Environment:
     )
     env.filters["london"] = london_time
     return env
+
+
+class Jinja2Templates(Jinja2):
+    """Jinja2 that reads each app's templates/ folder (the layout the architecture names)."""
+
+    app_dirname = "templates"

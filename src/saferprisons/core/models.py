@@ -30,7 +30,7 @@ class ActiveReferenceDataQuerySet(models.QuerySet):
 class ReferenceData(models.Model):
     """A code list row: deactivate, never delete, so old records keep their meaning."""
 
-    code = models.CharField(max_length=20, unique=True)
+    code = models.CharField(max_length=40, unique=True)
     description = models.CharField(max_length=200)
     sort_order = models.PositiveIntegerField(default=0)
     deactivated_at = models.DateTimeField(null=True, blank=True)

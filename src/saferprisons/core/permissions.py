@@ -130,5 +130,7 @@ def declare_urlpatterns(patterns, permission: str):
         if hasattr(pattern, "url_patterns"):
             declare_urlpatterns(pattern.url_patterns, permission)
         elif getattr(pattern.callback, "declared_permission", None) is None:
-            pattern.callback.declared_permission = permission
+            # Bound methods (the admin's views) keep attributes on their function.
+            target = getattr(pattern.callback, "__func__", pattern.callback)
+            target.declared_permission = permission
     return patterns

@@ -1,7 +1,7 @@
 """Load the MoJ alert code lists (hmpps-alerts-api, MIT) shipped in people/reference/."""
 
 import csv
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
@@ -18,7 +18,7 @@ def _deactivated(value: str):
         return None
     if value.lower() == "yes":
         return datetime(2000, 1, 1, tzinfo=UTC)
-    day = datetime.strptime(value[:10], "%Y-%m-%d").date()
+    day = date.fromisoformat(value[:10])
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 

@@ -1,4 +1,4 @@
-"""Every write to people's records. Keyword-only, take an actor, one transaction, one audit event."""
+"""Every write to people's records: keyword-only, an actor, one transaction, one audit event."""
 
 from datetime import date, datetime
 
@@ -47,7 +47,11 @@ def _label(actor) -> str:
 
 
 def _locked_prisoner(actor, prisoner: Prisoner) -> Prisoner:
-    locked = Prisoner.objects.select_for_update().select_related("prison").get(pk=prisoner.pk)
+    locked = (
+        Prisoner.objects.select_for_update(of=("self",))
+        .select_related("prison")
+        .get(pk=prisoner.pk)
+    )
     _require_prison(actor, locked.prison)
     return locked
 
@@ -426,3 +430,26 @@ def add_case_note(
             },
         )
     return note
+
+
+def set_health_needs(*, actor, prisoner: Prisoner, health_needs: str) -> Prisoner:
+    """Healthcare records the health needs other staff cannot see."""
+    _require(actor, perms.VIEW_HEALTH, "Only healthcare staff can record health information")
+    if len(health_needs) > 2000:
+        raise ValidationFailed(
+            "Health needs must be 2000 characters or fewer", field="health_needs"
+        )
+    with transaction.atomic():
+        person = _locked_prisoner(actor, prisoner)
+        person.health_needs = health_needs.strip()
+        person.version += 1
+        person.save(update_fields=["health_needs", "version"])
+        record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="prisoner",
+            object_id=person.public_id,
+            prison_code=person.prison.code,
+            after={"health_needs": person.health_needs},
+        )
+    return person

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "saferprisons.people",
     "saferprisons.jobs",
     "saferprisons.kiosk",
+    "saferprisons.demo",
 ]
 
 MIDDLEWARE = [
@@ -54,10 +55,13 @@ WSGI_APPLICATION = "saferprisons.wsgi.application"
 TEMPLATES = [
     {
         # Our pages: Jinja2, so the GOV.UK Frontend macros come straight from govuk-frontend-jinja.
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "BACKEND": "saferprisons.core.jinja.Jinja2Templates",
         "DIRS": [SRC_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"environment": "saferprisons.core.jinja.environment"},
+        "OPTIONS": {
+            "environment": "saferprisons.core.jinja.environment",
+            "context_processors": ["saferprisons.core.context_processors.layout"],
+        },
     },
     {
         # Django admin and its widgets.

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("code", models.CharField(max_length=20, unique=True)),
+                ("code", models.CharField(max_length=40, unique=True)),
                 ("description", models.CharField(max_length=200)),
                 ("sort_order", models.PositiveIntegerField(default=0)),
                 ("deactivated_at", models.DateTimeField(blank=True, null=True)),

@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from saferprisons.core.permissions import has_permission
+
+from .models import ApiToken, Role, User
+from .permissions import ADMINISTER
+
+
+def admin_site_permission(request) -> bool:
+    """The Django admin is for system administrators (by role), not for is_staff."""
+    return has_permission(request.user, ADMINISTER)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    fieldsets = (*UserAdmin.fieldsets, ("Prison work", {"fields": ("band", "roles", "prisons")}))
+    filter_horizontal = ("roles", "prisons", "groups", "user_permissions")
+    list_display = ("username", "first_name", "last_name", "band", "is_active")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate, never delete: audit rows name their actor
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+
+    def has_add_permission(self, request):
+        return False  # roles are code: accounts/roles.py and sync_roles
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "key_prefix", "scopes", "expires_at", "revoked_at", "last_used_at")
+    readonly_fields = ("key_prefix", "key_hash", "created_at", "last_used_at")
+
+    def has_add_permission(self, request):
+        return False  # created with manage.py create_api_token so the secret is shown once

@@ -1,0 +1,46 @@
+"""Page forms: they check shape; the services check the rules."""
+
+from django import forms
+
+from .constants import CASE_NOTE_MAX_LENGTH, CaseNoteType, Sensitivity
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Name or prison number", max_length=100, required=False)
+
+
+class CaseNoteForm(forms.Form):
+    note_type = forms.ChoiceField(label="Type", choices=CaseNoteType.choices)
+    sensitivity = forms.ChoiceField(
+        label="Who can read it", choices=Sensitivity.choices, initial=Sensitivity.NORMAL
+    )
+    text = forms.CharField(
+        label="Case note",
+        max_length=CASE_NOTE_MAX_LENGTH,
+        error_messages={"required": "Enter the case note"},
+    )
+
+
+class CellMoveForm(forms.Form):
+    cell = forms.CharField(
+        label="Cell",
+        max_length=40,
+        error_messages={"required": "Choose the cell to move the person to"},
+    )
+    reason = forms.CharField(label="Reason for the move", max_length=200, required=False)
+
+
+class AlertForm(forms.Form):
+    code = forms.CharField(
+        label="Alert", max_length=20, error_messages={"required": "Choose an alert"}
+    )
+    comment = forms.CharField(label="Comment", max_length=1000, required=False)
+
+
+def error_list(form: forms.Form, prefix: str = "") -> list[dict]:
+    """The GOV.UK error summary's list from a Django form's errors."""
+    return [
+        {"text": message, "href": f"#{prefix}{name}"}
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
