@@ -63,6 +63,9 @@ class KioskCredential(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     pin_set_at = models.DateTimeField(default=clock.now)
 
+    def __str__(self) -> str:
+        return f"Kiosk PIN for prisoner {self.prisoner_id}"
+
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > clock.now()
 

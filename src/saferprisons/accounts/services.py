@@ -24,7 +24,7 @@ GENERIC_PIN_ERROR = "Enter a correct prison number and PIN"
 
 def sync_roles() -> int:
     """Make the Role table match accounts/roles.py (roles are code)."""
-    for order, role in enumerate(ROLES.values()):
+    for role in ROLES.values():
         Role.objects.update_or_create(
             code=role.code, defaults={"name": role.name, "description": role.description}
         )

@@ -1,4 +1,4 @@
-"""The Jinja2 environment for our pages, with the GOV.UK Frontend macros from govuk-frontend-jinja."""
+"""Jinja2 for our pages, with the GOV.UK Frontend macros from govuk-frontend-jinja."""
 
 from django.conf import settings
 from django.template.backends.jinja2 import Jinja2
@@ -21,11 +21,12 @@ def url(name: str, *args, **kwargs) -> str:
 
 def environment(**options) -> Environment:
     loader = options.pop("loader")
-    env = Environment(
+    # Django's Jinja2 backend passes autoescape=True in options.
+    env = Environment(  # noqa: S701
         loader=ChoiceLoader(
             [loader, PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})]
         ),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
         **options,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)

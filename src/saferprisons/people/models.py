@@ -107,6 +107,9 @@ class CellAllocation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.prisoner_id} in {self.cell_id} from {self.started_at:%Y-%m-%d}"
+
 
 class AlertType(ReferenceData):
     """Alert type letters from hmpps-alerts-api (e.g. H Self Harm)."""
