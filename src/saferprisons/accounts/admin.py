@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from saferprisons.audit.constants import Action
+from saferprisons.audit.services import record
 from saferprisons.core.permissions import has_permission
 
 from .models import ApiToken, Role, User
@@ -20,6 +22,25 @@ class StaffUserAdmin(UserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate, never delete: audit rows name their actor
+
+    def save_related(self, request, form, formsets, change):
+        """Audit account changes made here, with the roles and prisons after the change."""
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        record(
+            actor=request.user,
+            action=Action.UPDATE if change else Action.CREATE,
+            object_type="user",
+            object_id=user.public_id,
+            after={
+                "username": user.username,
+                "band": user.band,
+                "is_active": user.is_active,
+                "roles": sorted(user.roles.values_list("code", flat=True)),
+                "prisons": sorted(user.prisons.values_list("code", flat=True)),
+                "changed_fields": sorted(form.changed_data),
+            },
+        )
 
 
 @admin.register(Role)

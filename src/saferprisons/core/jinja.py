@@ -1,9 +1,12 @@
 """Jinja2 for our pages, with the GOV.UK Frontend macros from govuk-frontend-jinja."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.template.backends.jinja2 import Jinja2
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
@@ -44,3 +47,9 @@ class Jinja2Templates(Jinja2):
     """Jinja2 that reads each app's templates/ folder (the layout the architecture names)."""
 
     app_dirname = "templates"
+
+    @cached_property
+    def template_dirs(self):
+        # Only our own apps: the Django admin's templates are Django templates, not Jinja.
+        own = Path(__file__).resolve().parent.parent
+        return tuple(d for d in super().template_dirs if Path(d).resolve().is_relative_to(own))

@@ -58,15 +58,56 @@ def test_api_tokens_scoped_revocable_and_expiring(estate):
     with pytest.raises(ValidationFailed, match="Unknown or missing scopes: root"):
         create_api_token(actor=admin, name="x", scopes=["root"], prisons=[])
     with time_machine.travel("2026-11-28 09:00:00+00:00", tick=False) as traveller:
-        token, secret = create_api_token(actor=admin, name="Gateway A", scopes=["sensors:write"],
-                                         prisons=[estate["north"]], valid_days=1)
+        token, secret = create_api_token(
+            actor=admin,
+            name="Gateway A",
+            scopes=["sensors:write"],
+            prisons=[estate["north"]],
+            valid_days=1,
+        )
         assert token_from_header(secret) == token
         assert token_from_header(secret[:-1] + ("A" if secret[-1] != "A" else "B")) is None
         assert token_from_header("garbage") is None
         traveller.shift(timedelta(days=1, seconds=1))
         assert token_from_header(secret) is None  # expired
-    token2, secret2 = create_api_token(actor=admin, name="Gateway B", scopes=["people:read"],
-                                       prisons=[estate["north"]])
+    token2, secret2 = create_api_token(
+        actor=admin, name="Gateway B", scopes=["people:read"], prisons=[estate["north"]]
+    )
     revoke_api_token(actor=admin, token_public_id=token2.public_id)
     assert token_from_header(secret2) is None
     assert token2.key_hash not in secret2  # only a hash is stored
+
+
+def test_admin_is_for_system_administrators_and_audits_changes(estate, client):
+    from saferprisons.audit.models import AuditEvent
+
+    client.force_login(estate["manager"])
+    assert client.get("/django-admin/accounts/user/").status_code == 302  # to admin sign-in
+    admin = estate["admin"]
+    User.objects.filter(pk=admin.pk).update(is_staff=True)
+    client.force_login(admin)
+    officer = estate["officer"]
+    page = client.get(f"/django-admin/accounts/user/{officer.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update(
+        {
+            "band": "5",
+            "roles": [r.pk for r in officer.roles.all()],
+            "prisons": [p.pk for p in officer.prisons.all()],
+            "date_joined_0": "2026-11-01",
+            "date_joined_1": "09:00:00",
+            "last_login_0": "",
+            "last_login_1": "",
+            "groups": [],
+            "user_permissions": [],
+        }
+    )
+    response = client.post(f"/django-admin/accounts/user/{officer.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    officer.refresh_from_db()
+    assert officer.band == "5"
+    event = AuditEvent.objects.filter(object_type="user", action="update").latest("sequence")
+    assert event.after["band"] == "5" and event.after["roles"] == ["WING_OFFICER"]
+    assert event.actor_label == "admin.hq"
