@@ -6,8 +6,8 @@ from django.conf import settings
 from django.template.backends.jinja2 import Jinja2
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils import translation
+from django.utils.functional import cached_property
 from django.utils.translation import gettext, ngettext
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
