@@ -52,6 +52,17 @@ def status(request):
     return render(request, "core/status.html", {"title": "System status"})
 
 
+@requires("accounts.administer")
+def policy_settings(request):
+    from .policy import POLICY_SETTINGS
+
+    return render(
+        request,
+        "core/policy_settings.html",
+        {"title": "Policy settings", "policy_settings": POLICY_SETTINGS},
+    )
+
+
 @public
 def health(request):
     return HttpResponse("ok", content_type="text/plain")
