@@ -2,7 +2,8 @@
 
 Every 4xx the API sends has the same body::
 
-    {"error": {"code": "not_found", "message": "...", "fields": [{"field": "...", "message": "..."}]}}
+    {"error": {"code": "not_found", "message": "...",
+               "fields": [{"field": "...", "message": "..."}]}}
 
 Callers authenticate either with a staff session (CSRF-checked, like the pages) or with an API
 token (``Authorization: Bearer sp_<prefix>_<secret>``). A prisoner's kiosk session never
@@ -11,14 +12,15 @@ authenticates to the API.
 
 from __future__ import annotations
 
-import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Annotated
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.utils.functional import SimpleLazyObject
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -31,8 +33,6 @@ from pydantic import AfterValidator, StringConstraints
 from .errors import DomainError, PermissionDenied
 from .permissions import REGISTRY, SIGNED_IN, has_permission
 
-logger = logging.getLogger(__name__)
-
 # --- The error body ----------------------------------------------------------------------------
 
 STATUS_CODES = {
@@ -42,6 +42,7 @@ STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "validation_failed",
     429: "too_many_requests",
 }
@@ -67,8 +68,6 @@ def error_body(code: str, message: str, fields: list[dict] | None = None) -> dic
 
 
 def error_response(status: int, code: str, message: str, fields: list[dict] | None = None):
-    from django.http import JsonResponse
-
     return JsonResponse(error_body(code, message, fields), status=status)
 
 
@@ -77,9 +76,10 @@ def _field_name(loc) -> str:
     parts = [str(part) for part in loc]
     if len(parts) > 1 and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
         parts = parts[1:]
-        # A single body schema is nested under the handler's parameter name: drop it too.
-        if len(parts) > 1 and parts[0] == "payload":
-            parts = parts[1:]
+        # A body schema is nested under the handler's parameter name ("payload"): name the
+        # field inside it, or "body" when the body as a whole is wrong (missing, not an object).
+        if parts[0] == "payload":
+            parts = parts[1:] or ["body"]
     return ".".join(parts)
 
 
@@ -134,6 +134,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def not_found(request, exc: Http404):
         return api.create_response(request, error_body("not_found", "Not found"), status=404)
 
+    def too_large(request, exc: RequestDataTooBig):
+        return api.create_response(
+            request, error_body("too_large", "The request body is too large"), status=413
+        )
+
+    def suspicious(request, exc: SuspiciousOperation):
+        return api.create_response(
+            request, error_body("bad_request", "The request was refused"), status=400
+        )
+
     def forbidden(request, exc: DjangoPermissionDenied):
         return api.create_response(
             request, error_body("forbidden", "You do not have permission to do this"), status=403
@@ -145,6 +155,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(HttpError, http_error)
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(DjangoPermissionDenied, forbidden)
+    api.add_exception_handler(RequestDataTooBig, too_large)
+    api.add_exception_handler(SuspiciousOperation, suspicious)
 
 
 def json_method_not_allowed(view: Callable) -> Callable:
@@ -181,13 +193,20 @@ class SaferPrisonsAPI(NinjaAPI):
 # --- Who is calling ----------------------------------------------------------------------------
 
 
+TOKEN_SHAPE = re.compile(r"^sp_[A-Za-z0-9]{1,12}_[A-Za-z0-9_-]{1,100}$")
+
+
 class ApiTokenAuth(HttpBearer):
     """``Authorization: Bearer sp_<prefix>_<secret>``: a usable (unrevoked, unexpired) token."""
 
     def authenticate(self, request: HttpRequest, token: str):
         from saferprisons.accounts.selectors import token_from_header
 
-        return token_from_header(token.strip())
+        token = token.strip()
+        # Anything not shaped like a token is refused before it reaches the database.
+        if not TOKEN_SHAPE.match(token):
+            return None
+        return token_from_header(token)
 
 
 class StaffSessionAuth(APIKeyCookie):
@@ -268,11 +287,20 @@ def api_permission(permission: str):
 # --- Input and pagination -----------------------------------------------------------------------
 
 
+def _unstorable(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        code == 0  # PostgreSQL refuses NUL in text
+        or 0xD800 <= code <= 0xDFFF  # a lone surrogate cannot be encoded as UTF-8
+        or 0xFDD0 <= code <= 0xFDEF  # Unicode noncharacters: never for interchange
+        or (code & 0xFFFE) == 0xFFFE
+    )
+
+
 def _plain_text(value: str) -> str:
-    # PostgreSQL refuses NUL in text and no database can store a lone surrogate: refuse them
-    # here as a 422 rather than letting the database turn them into a 500.
-    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise ValueError("Text must not contain NUL or unpaired surrogate characters")
+    # Refused here as a 422 rather than left for the database to turn into a 500.
+    if any(_unstorable(ch) for ch in value):
+        raise ValueError("Text must not contain NUL, unpaired surrogates or noncharacters")
     return value
 
 

@@ -5,7 +5,7 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AwareDatetime, field_validator
+from pydantic import AwareDatetime, ConfigDict, field_validator
 
 from saferprisons.core.api_support import Text
 
@@ -154,6 +154,14 @@ class CaseNoteOut(Schema):
 
 
 class CaseNoteIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"note_type": "GEN", "text": "Settled on the wing; ate lunch with others."}
+            ]
+        }
+    )
+
     note_type: Literal[tuple(CaseNoteType.values)]
     text: Text(CASE_NOTE_MAX_LENGTH, min_length=1)
     occurred_at: AwareDatetime | None = None
@@ -168,6 +176,12 @@ class CaseNoteIn(Schema):
 
 
 class CellMoveIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"cell": "A-1-003", "reason": "Nearer the office for observation"}]
+        }
+    )
+
     cell: Text(40, min_length=1)  # a cell path like "A-1-001" or a location's id
     reason: Text(200) = ""
 
@@ -180,11 +194,19 @@ class CellMoveOut(Schema):
 
 
 class AlertIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"code": "HA", "comment": "Found with a ligature"}]}
+    )
+
     code: Text(20, min_length=1)
     comment: Text(ALERT_COMMENT_MAX_LENGTH) = ""
 
 
 class TransferIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to_prison": "XSO", "reason": "Nearer home"}]}
+    )
+
     to_prison: Text(5, min_length=2)
     reason: Text(200) = ""
 

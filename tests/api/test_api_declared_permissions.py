@@ -1,0 +1,156 @@
+"""Every API operation declares (and checks) its permission; a role x endpoint matrix."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from ninja import NinjaAPI
+
+from saferprisons.api import api
+from saferprisons.core.api_support import ApiTokenAuth, StaffSessionAuth, api_permission
+from saferprisons.core.permissions import REGISTRY, SIGNED_IN
+
+EXPECTED_OPERATIONS = {
+    ("GET", "/me"): SIGNED_IN,
+    ("GET", "/prisons"): "estate.view",
+    ("GET", "/prisons/{code}/locations"): "estate.view",
+    ("GET", "/prisoners"): "people.search",
+    ("GET", "/prisoners/{prison_number}"): "people.view_prisoner",
+    ("GET", "/prisoners/{prison_number}/case-notes"): "people.view_prisoner",
+    ("POST", "/prisoners/{prison_number}/case-notes"): "people.add_case_note",
+    ("POST", "/prisoners/{prison_number}/cell-moves"): "people.move_prisoner",
+    ("POST", "/prisoners/{prison_number}/alerts"): "people.manage_alerts",
+    ("POST", "/prisoners/{prison_number}/alerts/{alert_id}/end"): "people.manage_alerts",
+    ("POST", "/prisoners/{prison_number}/transfers"): "people.record_movement",
+    ("GET", "/audit/events"): "audit.view_events",
+    ("GET", "/jobs/status"): "jobs.view_status",
+}
+
+
+def operations(ninja_api: NinjaAPI):
+    """(method, path, operation) for every operation of every router in the API."""
+    for bound in ninja_api._get_bound_routers():
+        for path, path_view in bound.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield method, (bound.prefix + path).rstrip("/") or "/", operation
+
+
+def undeclared(ninja_api: NinjaAPI) -> list[str]:
+    return [
+        f"{method} {path}"
+        for method, path, operation in operations(ninja_api)
+        if getattr(operation.view_func, "declared_permission", None) is None
+    ]
+
+
+def test_every_operation_declares_a_known_permission():
+    found = {(m, p): op.view_func.declared_permission for m, p, op in operations(api)}
+    assert found == EXPECTED_OPERATIONS
+    assert undeclared(api) == []
+    for permission in found.values():
+        assert permission == SIGNED_IN or permission in REGISTRY
+
+
+def test_every_operation_requires_a_token_or_a_staff_session():
+    for method, path, operation in operations(api):
+        kinds = [type(callback) for callback in operation.auth_callbacks]
+        assert kinds == [ApiTokenAuth, StaffSessionAuth], f"{method} {path}"
+
+
+def test_operation_ids_are_unique():
+    schema = api.get_openapi_schema(path_prefix="/api/")
+    ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids)) == len(EXPECTED_OPERATIONS)
+
+
+def test_the_walk_catches_an_undeclared_operation():
+    throwaway = NinjaAPI(urls_namespace="throwaway-api")
+
+    @throwaway.get("/declared")
+    @api_permission("people.search")
+    def declared(request):
+        return {}
+
+    @throwaway.get("/forgotten")
+    def forgotten(request):
+        return {}
+
+    assert undeclared(throwaway) == ["GET /forgotten"]
+
+
+def test_unknown_permission_cannot_be_declared():
+    with pytest.raises(ValueError, match="Unknown permission 'people.fly'"):
+        api_permission("people.fly")
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def test_the_project_serves_the_api_under_api_with_every_url_declared():
+    routes = {
+        route: view
+        for route, view in _walk(get_resolver().url_patterns)
+        if route.startswith("api/")
+    }
+    assert sorted(routes) == [
+        "api/",
+        "api/audit/events",
+        "api/jobs/status",
+        "api/me",
+        "api/openapi.json",
+        "api/prisoners",
+        "api/prisoners/<prison_number>",
+        "api/prisoners/<prison_number>/alerts",
+        "api/prisoners/<prison_number>/alerts/<alert_id>/end",
+        "api/prisoners/<prison_number>/case-notes",
+        "api/prisoners/<prison_number>/cell-moves",
+        "api/prisoners/<prison_number>/transfers",
+        "api/prisons",
+        "api/prisons/<code>/locations",
+    ]
+    assert [r for r, view in routes.items() if not getattr(view, "declared_permission", None)] == []
+
+
+# Role x endpoint: what each role gets from each read endpoint (all of them work in XNA).
+MATRIX_ENDPOINTS = [
+    "/api/me",
+    "/api/prisons",
+    "/api/prisons/XNA/locations",
+    "/api/prisoners?q=bright",
+    "/api/prisoners/A1234BC",
+    "/api/prisoners/A1234BC/case-notes",
+    "/api/audit/events",
+    "/api/jobs/status",
+]
+MATRIX = {
+    "WING_OFFICER": [200, 200, 200, 200, 200, 200, 403, 200],
+    "HEALTHCARE": [200, 200, 200, 200, 200, 200, 403, 200],
+    "CUSTODIAL_MANAGER": [200, 200, 200, 200, 200, 200, 403, 200],
+    "SECURITY": [200, 200, 200, 200, 200, 200, 403, 200],
+    "DUTY_GOVERNOR": [200, 200, 200, 200, 200, 200, 403, 200],
+    "PSYCHOLOGIST": [200, 200, 200, 200, 200, 200, 403, 200],
+    "HQ_ANALYST": [200, 403, 403, 403, 403, 403, 403, 403],
+    "AUDITOR": [200, 403, 403, 403, 403, 403, 200, 403],
+    "SYSTEM_ADMIN": [200, 200, 200, 403, 403, 403, 403, 200],
+}
+
+
+@pytest.mark.parametrize("role", sorted(MATRIX))
+def test_role_endpoint_matrix(role, world, staff_client):
+    from .conftest import make_user
+
+    client = staff_client(make_user(f"matrix.{role.lower()}", [role], [world["north"]]))
+    statuses = [client.get(url).status_code for url in MATRIX_ENDPOINTS]
+    assert statuses == MATRIX[role]
+
+
+def test_no_role_and_no_prison_sees_nothing(world, staff_client):
+    from .conftest import make_user
+
+    client = staff_client(make_user("nobody", [], []))
+    statuses = [client.get(url).status_code for url in MATRIX_ENDPOINTS]
+    assert statuses == [200, 403, 403, 403, 403, 403, 403, 403]
