@@ -141,6 +141,9 @@ def create_api_token(
         raise ValidationFailed(
             f"Unknown or missing scopes: {', '.join(unknown) or 'none'}", field="scopes"
         )
+    if "people:write" in scopes and "people:read" not in scopes:
+        # Writes find the person through the scoped read first.
+        raise ValidationFailed("people:write also needs people:read", field="scopes")
     if not name.strip() or len(name) > 100:
         raise ValidationFailed("Give the token a name of up to 100 characters", field="name")
     if not 1 <= valid_days <= 366:

@@ -1,7 +1,7 @@
 """Home, choose prison, system status, GOV.UK assets and error pages."""
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django.views.static import serve
@@ -90,6 +90,10 @@ def forbidden(request, exception=None):
 
 
 def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        from .api_support import error_body
+
+        return JsonResponse(error_body("not_found", "No such endpoint"), status=404)
     return render(
         request,
         "core/error.html",

@@ -2,10 +2,12 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from uuid import UUID
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
-from saferprisons.core.errors import NotFound
+from saferprisons.core.errors import NotFound, ValidationFailed
 from saferprisons.core.permissions import has_permission, principal_prison_ids
 
 from . import permissions as perms
@@ -141,3 +143,71 @@ def estate_figures(principal) -> list[PrisonFigures]:
         ),
         key=lambda f: f.prison.name,
     )
+
+
+def _open_cells_total(expression):
+    """The sum of ``expression`` over the open cells under a wing (two levels) or landing."""
+    cells = (
+        Location.objects.filter(level=LocationLevel.CELL, deactivated_at__isnull=True)
+        .filter(Q(parent=OuterRef("pk")) | Q(parent__parent=OuterRef("pk")))
+        .order_by()
+        .values("prison_id")
+        .annotate(total=expression)
+        .values("total")[:1]
+    )
+    return Coalesce(Subquery(cells, output_field=IntegerField()), Value(0))
+
+
+def locations_with_totals(prison: Prison, level: str | None = None):
+    """A prison's locations; wings and landings carry the sums of their open cells."""
+    locations = Location.objects.filter(prison=prison)
+    if level:
+        locations = locations.filter(level=level)
+    return (
+        locations.annotate(
+            open_cells=_open_cells_total(Count("id")),
+            total_cna=_open_cells_total(Sum("certified_normal_accommodation")),
+            total_working=_open_cells_total(Sum("working_capacity")),
+            total_max=_open_cells_total(Sum("max_capacity")),
+            total_occupied=_open_cells_total(Sum("occupied")),
+            total_free=_open_cells_total(Sum(F("working_capacity") - F("occupied"))),
+        )
+        .select_related("parent")
+        .prefetch_related("cell_types")
+        .order_by("path")
+    )
+
+
+def prison_in_scope(principal, code: str) -> Prison:
+    """One of the principal's prisons by code (a search filter); others answer NotFound."""
+    prison = Prison.objects.filter(
+        code=(code or "").strip().upper(), pk__in=principal_prison_ids(principal)
+    ).first()
+    if prison is None:
+        raise NotFound("No such prison among yours", field="prison")
+    return prison
+
+
+def cell_in_prison(prison_id: int, ref: str) -> Location:
+    """A location of the prison by path (A-1-001) or public id. The allocation service refuses
+    a wing or a closed cell, so any location is returned here."""
+    ref = (ref or "").strip()
+    match = Q(path=ref.upper())
+    try:
+        match |= Q(public_id=UUID(ref))
+    except ValueError:
+        pass
+    cell = Location.objects.filter(match, prison_id=prison_id).first()
+    if cell is None:
+        raise NotFound("No such cell in this person's prison", field="cell")
+    return cell
+
+
+def open_prison(code: str) -> Prison:
+    """Any open prison (a transfer destination: not personal data)."""
+    prison = Prison.objects.filter(
+        code=(code or "").strip().upper(), deactivated_at__isnull=True
+    ).first()
+    if prison is None:
+        raise ValidationFailed("No open prison with that code", field="to_prison")
+    return prison

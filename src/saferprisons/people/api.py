@@ -7,7 +7,6 @@ through people.services with ``actor=request.auth``. Records outside the caller'
 
 from uuid import UUID
 
-from django.db.models import Q
 from ninja import Path, Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
@@ -18,13 +17,10 @@ from saferprisons.core.api_support import (
     api_permission,
     responses,
 )
-from saferprisons.core.errors import NotFound, ValidationFailed
-from saferprisons.core.permissions import principal_prison_ids
-from saferprisons.estate.models import Location, Prison
+from saferprisons.estate.selectors import cell_in_prison, open_prison, prison_in_scope
 
 from . import permissions as perms
 from . import selectors, services
-from .models import PersonAlert
 from .schemas import (
     PRISON_NUMBER_PARAM,
     AlertIn,
@@ -51,7 +47,7 @@ def search(request, filters: Query[SearchFilters]):
     """Search by prison number or name in the caller's prisons (every search is audited)."""
     prison_id = None
     if filters.prison:
-        prison_id = _prison_in_scope(request.auth, filters.prison).pk
+        prison_id = prison_in_scope(request.auth, filters.prison).pk
     found = selectors.search_prisoners(request.auth, filters.q, prison_id=prison_id)
     cells = selectors.current_allocations(found)
     items = [
@@ -133,7 +129,7 @@ def add_case_note(request, prison_number: PrisonNumber, payload: CaseNoteIn):
 def move_cell(request, prison_number: PrisonNumber, payload: CellMoveIn):
     """Move the person into a cell of their prison, given its path ("A-1-001") or its id."""
     person = selectors.get_prisoner(request.auth, prison_number, audit_view=False)
-    cell = _cell_in_prison(person.prison_id, payload.cell)
+    cell = cell_in_prison(person.prison_id, payload.cell)
     allocation = services.allocate_cell(
         actor=request.auth, prisoner=person, cell=cell, reason=payload.reason
     )
@@ -171,14 +167,7 @@ def add_alert(request, prison_number: PrisonNumber, payload: AlertIn):
 def end_alert(request, prison_number: PrisonNumber, alert_id: UUID):
     """End an active alert. Ending an alert that has already ended changes nothing."""
     person = selectors.get_prisoner(request.auth, prison_number, audit_view=False)
-    # TODO(lead): a read that belongs in people/selectors.py (get_alert(principal, person, id)).
-    alert = (
-        PersonAlert.objects.filter(prisoner=person, public_id=alert_id)
-        .select_related("prisoner__prison", "alert_code__alert_type")
-        .first()
-    )
-    if alert is None:
-        raise NotFound("No such alert for this person")
+    alert = selectors.get_alert(person, alert_id)
     ended = services.end_alert(actor=request.auth, alert=alert)
     ended.alert_code = alert.alert_code
     return ended
@@ -194,7 +183,7 @@ def transfer(request, prison_number: PrisonNumber, payload: TransferIn):
     """Transfer the person to another open prison (which need not be one of the caller's)."""
     person = selectors.get_prisoner(request.auth, prison_number, audit_view=False)
     from_prison = person.prison.code
-    to_prison = _open_prison(payload.to_prison)
+    to_prison = open_prison(payload.to_prison)
     moved = services.transfer_prisoner(
         actor=request.auth, prisoner=person, to_prison=to_prison, reason=payload.reason
     )
@@ -207,38 +196,3 @@ def transfer(request, prison_number: PrisonNumber, payload: TransferIn):
             "custody_status": moved.custody_status,
         },
     )
-
-
-# TODO(lead): the three lookups below are reads that belong in estate/selectors.py; they are
-# here because this helper may not edit selectors. Each is scoped: a prison among the caller's,
-# a cell in the person's own prison, or an open prison to transfer to (not personal data).
-
-
-def _prison_in_scope(principal, code: str) -> Prison:
-    prison = Prison.objects.filter(
-        code=code.strip().upper(), pk__in=principal_prison_ids(principal)
-    ).first()
-    if prison is None:
-        raise NotFound("No such prison among yours", field="prison")
-    return prison
-
-
-def _cell_in_prison(prison_id: int, ref: str) -> Location:
-    ref = ref.strip()
-    match = Q(path=ref.upper())
-    try:
-        match |= Q(public_id=UUID(ref))
-    except ValueError:
-        pass
-    # Any location of the prison: the service refuses a wing or a closed cell with a 409.
-    cell = Location.objects.filter(match, prison_id=prison_id).first()
-    if cell is None:
-        raise NotFound("No such cell in this person's prison", field="cell")
-    return cell
-
-
-def _open_prison(code: str) -> Prison:
-    prison = Prison.objects.filter(code=code.strip().upper(), deactivated_at__isnull=True).first()
-    if prison is None:
-        raise ValidationFailed("No open prison with that code", field="to_prison")
-    return prison

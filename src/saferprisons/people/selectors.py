@@ -65,6 +65,13 @@ def _name_starts_with(column: str, prefix: str) -> Q:
     )
 
 
+def _search_text(query: str) -> str:
+    """Letters, digits, spaces, hyphens and apostrophes only: what names and numbers contain."""
+    spaced = (query or "").replace(",", " ")  # "Smith, John"
+    kept = "".join(ch for ch in spaced if ch.isalnum() or ch in " -'")
+    return " ".join(kept.split()).lower()[:100]
+
+
 def search_prisoners(
     principal, query: str, *, prison_id: int | None = None, limit: int = SEARCH_RESULT_LIMIT
 ) -> list[Prisoner]:
@@ -72,7 +79,7 @@ def search_prisoners(
 
     Every search is audited with its filters and result count.
     """
-    text = " ".join((query or "").replace(",", " ").split()).lower()[:100]
+    text = _search_text(query)
     scope = prisoners_visible_to(principal)
     if prison_id is not None:
         scope = scope.filter(prison_id=prison_id)
@@ -160,3 +167,15 @@ def prisoner_profile(
         can_see_health=can_see_health,
         health_needs=prisoner.health_needs if can_see_health else None,
     )
+
+
+def get_alert(prisoner: Prisoner, alert_id) -> PersonAlert:
+    """One of an (already scoped) person's alerts by public id."""
+    alert = (
+        PersonAlert.objects.filter(prisoner=prisoner, public_id=alert_id)
+        .select_related("prisoner__prison", "alert_code__alert_type")
+        .first()
+    )
+    if alert is None:
+        raise NotFound("No such alert for this person")
+    return alert

@@ -190,8 +190,9 @@ def add_alert(request, prison_number: str):
 @require_http_methods(["POST"])
 def end_alert(request, prison_number: str, alert_id):
     prisoner = _prisoner_or_404(request, prison_number)
-    alert = prisoner.alerts.filter(public_id=alert_id).first()
-    if alert is None:
-        raise Http404
+    try:
+        alert = selectors.get_alert(prisoner, alert_id)
+    except NotFound as error:
+        raise Http404 from error
     services.end_alert(actor=request.user, alert=alert)
     return redirect("people:profile", prisoner.prison_number)

@@ -40,3 +40,11 @@ def test_security_headers_on_every_page(client, db):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert len(response["X-Request-Id"]) == 16
+
+
+def test_unknown_api_path_answers_json_404(client, db):
+    response = client.get("/api/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"code": "not_found", "message": "No such endpoint", "fields": []}
+    }

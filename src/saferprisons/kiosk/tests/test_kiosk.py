@@ -42,8 +42,9 @@ def test_wrong_pin_locks_after_three_attempts(pins, client, settings):
     # Even the right PIN is refused while locked, with the same message.
     response = kiosk_sign_in(client)
     assert response.status_code == 400
-    assert AuditEvent.objects.filter(action="sign_in_failed",
-                                     object_type="kiosk_session").count() == 4
+    assert (
+        AuditEvent.objects.filter(action="sign_in_failed", object_type="kiosk_session").count() == 4
+    )
 
 
 def test_unknown_prison_number_is_refused_plainly(pins, client):

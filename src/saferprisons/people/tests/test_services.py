@@ -161,3 +161,13 @@ def test_search_by_forename_first_and_number(estate):
     ]
     assert [p.prison_number for p in selectors.search_prisoners(officer, "a1234bc")] == ["A1234BC"]
     assert selectors.search_prisoners(officer, "B2345CD") == []
+    assert [p.prison_number for p in selectors.search_prisoners(officer, "Brightwater, Sam")] == [
+        "A1234BC"]
+
+
+def test_search_ignores_characters_that_are_not_in_names(estate):
+    officer = estate["officer"]
+    assert selectors.search_prisoners(officer, "\x00\U0010ffff") == []
+    assert [p.prison_number for p in selectors.search_prisoners(officer, "Bright\x00water")] == [
+        "A1234BC"
+    ]
