@@ -31,7 +31,7 @@ def in_thread(target):
 
 @pytest.mark.postgres
 @postgres_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_claimers_never_claim_the_same_job(calls):
     for n in range(20):
         services.enqueue(
@@ -60,7 +60,7 @@ def test_two_claimers_never_claim_the_same_job(calls):
     assert set(Job.objects.values_list("status", "attempts")) == {(JobStatus.RUNNING, 1)}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_renews_the_claim_while_a_long_handler_runs(register, settings):
     settings.WORKER_HEARTBEAT_SECONDS = 0.05
     renewed = threading.Event()
