@@ -16,6 +16,7 @@ urlpatterns = [
     path("estate/", include("saferprisons.estate.urls")),
     path("audit/", include("saferprisons.audit.urls")),
     path("kiosk/", include("saferprisons.kiosk.urls")),
+    path("acct/", include("saferprisons.acct.urls")),
     path("django-admin/", admin.site.urls),
 ]
 declare_urlpatterns(urlpatterns[-1:], ADMINISTER)

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "saferprisons.people",
     "saferprisons.jobs",
     "saferprisons.kiosk",
+    "saferprisons.acct",
     "saferprisons.demo",
 ]
 
