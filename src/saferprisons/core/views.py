@@ -1,12 +1,10 @@
 """Home, choose prison, system status, GOV.UK assets and error pages."""
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django.views.static import serve
-
-from saferprisons.estate.models import Prison
 
 from .permissions import SIGNED_IN, has_permission, public, requires
 from .prison_context import choose_prison as remember_prison
@@ -71,10 +69,7 @@ def health(request):
 @public
 def govuk_asset(request, path: str):
     """Fonts and images that GOV.UK Frontend's stylesheet asks for under /assets/."""
-    try:
-        return serve(request, path, document_root=settings.GOVUK_ASSETS_DIR)
-    except Http404:
-        raise
+    return serve(request, path, document_root=settings.GOVUK_ASSETS_DIR)
 
 
 def forbidden(request, exception=None):
@@ -112,11 +107,3 @@ def server_error(request):
         {"title": "Sorry, there is a problem with the service", "message": "Try again later."},
         status=500,
     )
-
-
-def prison_or_404(request, code: str) -> Prison:
-    """A prison the user is assigned to; any other answers 404."""
-    prison = Prison.objects.filter(code=code, pk__in=request.user.prison_ids()).first()
-    if prison is None:
-        raise Http404
-    return prison
