@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
+from saferprisons.core.forms import error_list
 from saferprisons.core.permissions import requires
-from saferprisons.people.forms import error_list
 
 from . import permissions as perms
 from .constants import Action

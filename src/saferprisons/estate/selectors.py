@@ -211,3 +211,13 @@ def open_prison(code: str) -> Prison:
     if prison is None:
         raise ValidationFailed("No open prison with that code", field="to_prison")
     return prison
+
+
+def free_cells(prison_id: int, limit: int = 300):
+    """Open cells of a prison with at least one free place, by path."""
+    return Location.objects.filter(
+        prison_id=prison_id,
+        level=LocationLevel.CELL,
+        deactivated_at__isnull=True,
+        occupied__lt=F("working_capacity"),
+    ).order_by("path")[:limit]

@@ -35,12 +35,3 @@ class AlertForm(forms.Form):
         label="Alert", max_length=20, error_messages={"required": "Choose an alert"}
     )
     comment = forms.CharField(label="Comment", max_length=1000, required=False)
-
-
-def error_list(form: forms.Form, prefix: str = "") -> list[dict]:
-    """The GOV.UK error summary's list from a Django form's errors."""
-    return [
-        {"text": message, "href": f"#{prefix}{name}"}
-        for name, messages in form.errors.items()
-        for message in messages
-    ]

@@ -51,7 +51,9 @@ class Prisoner(PublicIdModel):
             # Serves prefix name search (see selectors.search_prisoners) on both databases.
             # prison_number last so "ORDER BY name, number LIMIT 100" stops early, no sort.
             models.Index(
-                Lower("last_name"), Lower("first_name"), "prison_number",
+                Lower("last_name"),
+                Lower("first_name"),
+                "prison_number",
                 name="prisoner_name_search",
             ),
             models.Index(Lower("first_name"), Lower("last_name"), name="prisoner_forename_search"),

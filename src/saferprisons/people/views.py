@@ -1,20 +1,19 @@
 """Staff pages for people: search, profile, case notes, cell moves, alerts. Thin: forms check
 shape, services and selectors do the rest."""
 
-from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from saferprisons.core.errors import DomainError, NotFound
+from saferprisons.core.errors import NotFound
+from saferprisons.core.forms import error_list, run_form_action
 from saferprisons.core.permissions import has_permission, requires
 from saferprisons.core.prison_context import current_prison
-from saferprisons.estate.constants import LocationLevel
-from saferprisons.estate.models import Location
+from saferprisons.estate.selectors import cell_in_prison, free_cells
 
 from . import permissions as perms
 from . import selectors, services
-from .forms import AlertForm, CaseNoteForm, CellMoveForm, SearchForm, error_list
+from .forms import AlertForm, CaseNoteForm, CellMoveForm, SearchForm
 from .models import AlertCode
 
 
@@ -23,10 +22,6 @@ def _prisoner_or_404(request, prison_number: str, *, audit_view: bool = False):
         return selectors.get_prisoner(request.user, prison_number, audit_view=audit_view)
     except NotFound as error:
         raise Http404 from error
-
-
-def _domain_errors(error: DomainError) -> list[dict]:
-    return [{"text": error.message, "href": f"#{error.field or 'main-content'}"}]
 
 
 @requires(perms.SEARCH)
@@ -79,33 +74,29 @@ def profile(request, prison_number: str):
     )
 
 
+def _form_page(request, prisoner, form, action, template: str, context: dict):
+    """GET shows the form; POST runs the action and returns to the profile, or shows errors."""
+    errors = run_form_action(form, action) if request.method == "POST" else []
+    if request.method == "POST" and not errors:
+        return redirect("people:profile", prisoner.prison_number)
+    context = {"prisoner": prisoner, "form": form, "errors": errors, **context}
+    return render(request, template, context, status=400 if errors else 200)
+
+
 @requires(perms.ADD_CASE_NOTE)
 @require_http_methods(["GET", "POST"])
 def add_case_note(request, prison_number: str):
     prisoner = _prisoner_or_404(request, prison_number)
-    form = CaseNoteForm(request.POST or None)
-    errors = []
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.add_case_note(actor=request.user, prisoner=prisoner, **form.cleaned_data)
-            except DomainError as error:
-                errors = _domain_errors(error)
-            else:
-                return redirect("people:profile", prisoner.prison_number)
-        else:
-            errors = error_list(form)
-    return render(
+    return _form_page(
         request,
+        prisoner,
+        CaseNoteForm(request.POST or None),
+        lambda data: services.add_case_note(actor=request.user, prisoner=prisoner, **data),
         "people/case_note_form.html",
         {
             "title": "Add a case note",
-            "prisoner": prisoner,
-            "form": form,
-            "errors": errors,
             "can_write_health": has_permission(request.user, perms.ADD_HEALTH_NOTE),
         },
-        status=400 if errors else 200,
     )
 
 
@@ -113,46 +104,20 @@ def add_case_note(request, prison_number: str):
 @require_http_methods(["GET", "POST"])
 def move_cell(request, prison_number: str):
     prisoner = _prisoner_or_404(request, prison_number)
-    form = CellMoveForm(request.POST or None)
-    errors = []
-    free_cells = (
-        Location.objects.filter(
-            prison_id=prisoner.prison_id, level=LocationLevel.CELL, deactivated_at__isnull=True
+
+    def move(data):
+        cell = cell_in_prison(prisoner.prison_id, data["cell"])
+        services.allocate_cell(
+            actor=request.user, prisoner=prisoner, cell=cell, reason=data["reason"]
         )
-        .filter(occupied__lt=F("working_capacity"))
-        .order_by("path")
-    )
-    if request.method == "POST":
-        if form.is_valid():
-            cell = Location.objects.filter(
-                prison_id=prisoner.prison_id, path=form.cleaned_data["cell"].strip().upper()
-            ).first()
-            try:
-                if cell is None:
-                    raise NotFound("Choose a cell in this prison", field="cell")
-                services.allocate_cell(
-                    actor=request.user,
-                    prisoner=prisoner,
-                    cell=cell,
-                    reason=form.cleaned_data["reason"],
-                )
-            except DomainError as error:
-                errors = _domain_errors(error)
-            else:
-                return redirect("people:profile", prisoner.prison_number)
-        else:
-            errors = error_list(form)
-    return render(
+
+    return _form_page(
         request,
+        prisoner,
+        CellMoveForm(request.POST or None),
+        move,
         "people/move_form.html",
-        {
-            "title": "Move to another cell",
-            "prisoner": prisoner,
-            "form": form,
-            "free_cells": free_cells[:300],
-            "errors": errors,
-        },
-        status=400 if errors else 200,
+        {"title": "Move to another cell", "free_cells": free_cells(prisoner.prison_id)},
     )
 
 
@@ -160,29 +125,13 @@ def move_cell(request, prison_number: str):
 @require_http_methods(["GET", "POST"])
 def add_alert(request, prison_number: str):
     prisoner = _prisoner_or_404(request, prison_number)
-    form = AlertForm(request.POST or None)
-    errors = []
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.add_alert(actor=request.user, prisoner=prisoner, **form.cleaned_data)
-            except DomainError as error:
-                errors = _domain_errors(error)
-            else:
-                return redirect("people:profile", prisoner.prison_number)
-        else:
-            errors = error_list(form)
-    return render(
+    return _form_page(
         request,
+        prisoner,
+        AlertForm(request.POST or None),
+        lambda data: services.add_alert(actor=request.user, prisoner=prisoner, **data),
         "people/alert_form.html",
-        {
-            "title": "Add an alert",
-            "prisoner": prisoner,
-            "form": form,
-            "codes": AlertCode.objects.active().select_related("alert_type"),
-            "errors": errors,
-        },
-        status=400 if errors else 200,
+        {"title": "Add an alert", "codes": AlertCode.objects.active().select_related("alert_type")},
     )
 
 

@@ -5,19 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('estate', '0002_seed_cell_types'),
-        ('people', '0002_seed_alert_codes'),
+        ("estate", "0002_seed_cell_types"),
+        ("people", "0002_seed_alert_codes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='prisoner',
-            name='prisoner_name_search',
+            model_name="prisoner",
+            name="prisoner_name_search",
         ),
         migrations.AddIndex(
-            model_name='prisoner',
-            index=models.Index(django.db.models.functions.text.Lower('last_name'), django.db.models.functions.text.Lower('first_name'), models.F('prison_number'), name='prisoner_name_search'),
+            model_name="prisoner",
+            index=models.Index(
+                django.db.models.functions.text.Lower("last_name"),
+                django.db.models.functions.text.Lower("first_name"),
+                models.F("prison_number"),
+                name="prisoner_name_search",
+            ),
         ),
     ]

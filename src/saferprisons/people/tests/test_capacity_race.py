@@ -10,7 +10,10 @@ from saferprisons.core.errors import Conflict
 from saferprisons.people import services
 from saferprisons.people.models import CellAllocation
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_two_moves_race_for_the_last_place():

@@ -162,7 +162,8 @@ def test_search_by_forename_first_and_number(estate):
     assert [p.prison_number for p in selectors.search_prisoners(officer, "a1234bc")] == ["A1234BC"]
     assert selectors.search_prisoners(officer, "B2345CD") == []
     assert [p.prison_number for p in selectors.search_prisoners(officer, "Brightwater, Sam")] == [
-        "A1234BC"]
+        "A1234BC"
+    ]
 
 
 def test_search_ignores_characters_that_are_not_in_names(estate):
