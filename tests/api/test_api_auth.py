@@ -57,6 +57,9 @@ def test_staff_session_identity(world, staff_client):
         "kind": "staff",
         "name": "officer.north",
         "permissions": [
+            "acct.raise_concern",
+            "acct.record_entry",
+            "acct.view_case",
             "estate.view",
             "jobs.view_status",
             "people.add_case_note",

@@ -125,3 +125,50 @@ class ApiToken(PublicIdModel):
             cached = list(self.prisons.values_list("id", flat=True))
             self._prison_ids = cached
         return cached
+
+
+class TrainingRecord(models.Model):
+    """A course a member of staff has completed, valid from completion to expiry (inclusive).
+
+    E.g. ``ACCT_ASSESSOR``: only staff with a current record may carry out ACCT assessment
+    interviews.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="training_records")
+    course = models.CharField(max_length=40, help_text="Course code, e.g. ACCT_ASSESSOR")
+    completed_on = models.DateField()
+    expires_on = models.DateField()
+    recorded_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["user", "course", "-expires_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__gte=models.F("completed_on")),
+                name="training_expires_after_completion",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "course", "expires_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.course} for {self.user_id} ({self.completed_on} to {self.expires_on})"
+
+    @classmethod
+    def current_for(cls, user, course: str, on_date) -> "TrainingRecord | None":
+        """The record that makes ``user`` trained in ``course`` on ``on_date``, if any."""
+        if user is None or not getattr(user, "pk", None):
+            return None
+        return (
+            cls.objects.filter(
+                user=user, course=course, completed_on__lte=on_date, expires_on__gte=on_date
+            )
+            .order_by("-expires_on", "-pk")
+            .first()
+        )
+
+    @classmethod
+    def latest_for(cls, user, course: str) -> "TrainingRecord | None":
+        """The most recent record of ``course`` (current or not), to explain a refusal."""
+        if user is None or not getattr(user, "pk", None):
+            return None
+        return cls.objects.filter(user=user, course=course).order_by("-expires_on", "-pk").first()

@@ -5,6 +5,7 @@ Permissions are granted only here, so a review of this file is a review of who c
 
 from dataclasses import dataclass
 
+from saferprisons.acct import permissions as acct
 from saferprisons.audit import permissions as audit
 from saferprisons.estate import permissions as estate
 from saferprisons.jobs import permissions as jobs
@@ -19,9 +20,18 @@ _WING = frozenset(
         people.ADD_CASE_NOTE,
         estate.VIEW_ESTATE,
         jobs.VIEW_STATUS,
+        # ACCT: any member of staff, any grade, raises a concern and records observations.
+        acct.RAISE_CONCERN,
+        acct.VIEW_CASE,
+        acct.RECORD_ENTRY,
     }
 )
-_MANAGER = _WING | {people.MOVE_PRISONER, people.MANAGE_ALERTS, people.RECORD_MOVEMENT}
+_MANAGER = _WING | {
+    people.MOVE_PRISONER,
+    people.MANAGE_ALERTS,
+    people.RECORD_MOVEMENT,
+    acct.MANAGE_CASE,
+}
 
 
 @dataclass(frozen=True)
@@ -52,9 +62,14 @@ ROLES: dict[str, Role] = {
             "HEALTHCARE",
             "Healthcare (mental health nurse)",
             "Healthcare staff: the only role that sees health information.",
-            _WING | {people.VIEW_HEALTH, people.ADD_HEALTH_NOTE},
+            _WING | {people.VIEW_HEALTH, people.ADD_HEALTH_NOTE, acct.MANAGE_CASE},
         ),
-        Role("PSYCHOLOGIST", "Psychologist", "Psychology staff working with individuals.", _WING),
+        Role(
+            "PSYCHOLOGIST",
+            "Psychologist",
+            "Psychology staff working with individuals; may hold ACCT case reviews.",
+            _WING | {acct.MANAGE_CASE},
+        ),
         Role(
             "SECURITY",
             "Security",

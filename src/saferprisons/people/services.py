@@ -14,6 +14,7 @@ from saferprisons.core.permissions import has_permission, principal_prison_ids
 from saferprisons.estate.constants import LocationLevel
 from saferprisons.estate.models import Location, Prison
 
+from . import events
 from . import permissions as perms
 from .constants import (
     ALERT_COMMENT_MAX_LENGTH,
@@ -247,6 +248,7 @@ def transfer_prisoner(
             after={"prison": to_prison.code},
             details={"movement": "transfer", "reason": reason.strip()[:200]},
         )
+        events.announce_transfer(prisoner=person, from_prison=from_prison, to_prison=to_prison)
     return person
 
 
@@ -369,6 +371,78 @@ def end_alert(*, actor, alert: PersonAlert) -> PersonAlert:
             after={"ended_at": locked.ended_at},
         )
     return locked
+
+
+def apply_system_alert(*, actor, prisoner: Prisoner, code: str, comment: str = "") -> PersonAlert:
+    """Set an alert as the side effect of another action its service has already permitted
+    (e.g. HA when an ACCT opens), so there is no MANAGE_ALERTS check here. Idempotent: an
+    already active alert with the code is returned unchanged."""
+    alert_code = AlertCode.objects.filter(code=(code or "").strip().upper()).first()
+    if alert_code is None:
+        raise ValidationFailed(f"Unknown alert code {code!r}", field="code")
+    comment = (comment or "").strip()[:ALERT_COMMENT_MAX_LENGTH]
+    with transaction.atomic():
+        person = (
+            Prisoner.objects.select_for_update(of=("self",))
+            .select_related("prison")
+            .get(pk=prisoner.pk)
+        )
+        active = PersonAlert.objects.filter(
+            prisoner=person, alert_code=alert_code, ended_at__isnull=True
+        ).first()
+        if active is not None:
+            return active
+        alert = PersonAlert.objects.create(
+            prisoner=person,
+            alert_code=alert_code,
+            comment=comment,
+            created_by_label=_label(actor),
+        )
+        record(
+            actor=actor,
+            action=Action.CREATE,
+            object_type="person_alert",
+            object_id=alert.public_id,
+            prison_code=person.prison.code if person.prison else "",
+            after={"prisoner": person.prison_number, "code": alert_code.code},
+            details={"system": True},
+        )
+    return alert
+
+
+def end_active_alert(*, actor, prisoner: Prisoner, code: str) -> PersonAlert | None:
+    """End the person's active alert with ``code`` as a side effect of another permitted action
+    (no MANAGE_ALERTS check). Idempotent: no active alert with the code is a no-op (None)."""
+    with transaction.atomic():
+        person = (
+            Prisoner.objects.select_for_update(of=("self",))
+            .select_related("prison")
+            .get(pk=prisoner.pk)
+        )
+        active = (
+            PersonAlert.objects.select_for_update()
+            .filter(
+                prisoner=person,
+                alert_code__code=(code or "").strip().upper(),
+                ended_at__isnull=True,
+            )
+            .first()
+        )
+        if active is None:
+            return None
+        active.ended_at = clock.now()
+        active.ended_by_label = _label(actor)
+        active.save(update_fields=["ended_at", "ended_by_label"])
+        record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="person_alert",
+            object_id=active.public_id,
+            prison_code=person.prison.code if person.prison else "",
+            after={"ended_at": active.ended_at},
+            details={"system": True, "code": code},
+        )
+    return active
 
 
 def add_case_note(

@@ -174,3 +174,16 @@ WORKER_HEARTBEAT_SECONDS = 5
 WORKER_STALE_AFTER_SECONDS = 30
 JOB_DEFAULT_MAX_ATTEMPTS = 5
 API_PAGE_SIZE = 50
+
+# --- ACCT (PSI 64/2011, ACCT v6). Sources and confirmation: acct/policy.py, docs/adr/0009. ---
+ACCT_IAP_HOURS = 1  # Immediate Action Plan within 1 hour of opening (v5, confirmed)
+ACCT_ASSESSMENT_HOURS = 24  # assessment interview within 24 hours of the concern (v5, confirmed)
+ACCT_FIRST_REVIEW_HOURS = 24  # first case review within 24 hours of opening (v5, confirmed)
+ACCT_UNSCHEDULED_REVIEW_HOURS = 24  # a demanded review within 24 hours (local choice)
+ACCT_POST_CLOSURE_DAYS = 7  # post-closure review after closure (common practice, NOT confirmed)
+ACCT_DAY_STARTS = "08:00"  # Europe/London; day observation and conversation levels from here
+ACCT_NIGHT_STARTS = "20:00"  # Europe/London; night levels from here
+ACCT_DUE_SOON_MINUTES = 15  # wing board: "due soon" window
+ACCT_NEW_CONCERN_HOURS = 24  # wing board: a concern this recent is shown as new
+# Safer custody e-mail addresses per prison code, e.g. {"ZNA": ["safer.custody@example.org"]}.
+ACCT_SAFER_CUSTODY_EMAILS: dict[str, list[str]] = {}
