@@ -1,7 +1,8 @@
 """Kiosk sessions: a prisoner signed in with a PIN, kept apart from staff sign-in.
 
 The kiosk is an untrusted terminal. A kiosk session carries only the prisoner's id and the time
-of the last request; after KIOSK_IDLE_TIMEOUT_SECONDS without a request it is ended.
+of the last request; after KIOSK_IDLE_TIMEOUT_SECONDS without a request it is ended, and the
+terminal goes back to English for the next person.
 """
 
 from django.conf import settings
@@ -10,6 +11,9 @@ from saferprisons.core import clock
 
 SESSION_PRISONER_KEY = "kiosk_prisoner_id"
 SESSION_LAST_SEEN_KEY = "kiosk_last_seen"
+# Fonts, images and static files are not activity: they must neither keep a session alive nor
+# write the session on every request.
+NOT_ACTIVITY_PREFIXES = ("/assets/", "/static/")
 
 
 class KioskSessionMiddleware:
@@ -18,6 +22,8 @@ class KioskSessionMiddleware:
 
     def __call__(self, request):
         request.kiosk_principal = None
+        if request.path.startswith(NOT_ACTIVITY_PREFIXES):
+            return self.get_response(request)
         prisoner_id = request.session.get(SESSION_PRISONER_KEY)
         if prisoner_id is not None:
             now = clock.now().timestamp()
@@ -33,4 +39,7 @@ class KioskSessionMiddleware:
                     request.session.flush()
                 else:
                     request.session[SESSION_LAST_SEEN_KEY] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        if getattr(request, "kiosk_timed_out", False):
+            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite="Lax")
+        return response

@@ -107,7 +107,10 @@ def sign_out(request):
             object_id=request.kiosk_principal.prisoner.public_id,
         )
     request.session.flush()
-    return redirect("kiosk:sign-in")
+    response = redirect("kiosk:sign-in")
+    # A shared terminal: the next person starts in English and chooses their language.
+    response.delete_cookie(LANGUAGE_COOKIE, samesite="Lax")
+    return response
 
 
 @public

@@ -79,3 +79,33 @@ def test_welsh(pins, client):
     assert "Mewngofnodi i&#39;r ciosg" in page or "Mewngofnodi i'r ciosg" in page
     kiosk_sign_in(client)
     assert "Allgofnodi" in client.get("/kiosk/").content.decode()
+
+
+def test_sign_out_returns_the_terminal_to_english(pins, client):
+    client.get("/kiosk/language/cy/")
+    kiosk_sign_in(client)
+    assert "Allgofnodi" in client.get("/kiosk/").content.decode()
+    client.post("/kiosk/sign-out/")
+    page = client.get("/kiosk/sign-in/").content.decode()
+    assert 'lang="en"' in page and "Sign in to the kiosk" in page
+
+
+def test_idle_timeout_returns_the_terminal_to_english(pins, client, settings):
+    with time_machine.travel("2026-11-28 09:00:00+00:00", tick=False) as traveller:
+        client.get("/kiosk/language/cy/")
+        kiosk_sign_in(client)
+        traveller.shift(timedelta(seconds=settings.KIOSK_IDLE_TIMEOUT_SECONDS + 1))
+        assert client.get("/kiosk/").status_code == 302
+        assert 'lang="en"' in client.get("/kiosk/sign-in/").content.decode()
+
+
+def test_asset_requests_neither_extend_nor_write_the_kiosk_session(pins, client, settings):
+    with time_machine.travel("2026-11-28 09:00:00+00:00", tick=False) as traveller:
+        kiosk_sign_in(client)
+        traveller.shift(timedelta(seconds=settings.KIOSK_IDLE_TIMEOUT_SECONDS - 1))
+        asset = client.get("/assets/images/favicon.ico")
+        assert asset.status_code == 200
+        assert settings.SESSION_COOKIE_NAME not in asset.cookies
+        traveller.shift(timedelta(seconds=2))
+        # The font or image fetch was not activity: the session has still timed out.
+        assert client.get("/kiosk/").status_code == 302
