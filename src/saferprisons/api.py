@@ -6,6 +6,7 @@ Callers authenticate with an API token (``Authorization: Bearer sp_...``) or a s
 """
 
 from saferprisons.accounts.api import router as accounts_router
+from saferprisons.acct.api import router as acct_router
 from saferprisons.audit.api import router as audit_router
 from saferprisons.core.api_support import (
     ApiTokenAuth,
@@ -21,7 +22,8 @@ api = SaferPrisonsAPI(
     title="saferprisons API",
     version="1",
     description=(
-        "Prisons, locations and people in the caller's prisons, and the audit trail. "
+        "Prisons, locations and people in the caller's prisons, their ACCT (self-harm and "
+        "suicide prevention) cases, and the audit trail. "
         "Every error (4xx) answers "
         '{"error": {"code": ..., "message": ..., "fields": [{"field": ..., "message": ...}]}}.'
     ),
@@ -37,5 +39,6 @@ install_error_handlers(api)
 api.add_router("/me", accounts_router)
 api.add_router("/prisons", estate_router)
 api.add_router("/prisoners", people_router)
+api.add_router("/acct", acct_router)
 api.add_router("/audit", audit_router)
 api.add_router("/jobs", jobs_router)

@@ -22,6 +22,23 @@ EXPECTED_OPERATIONS = {
     ("POST", "/prisoners/{prison_number}/transfers"): "people.record_movement",
     ("GET", "/audit/events"): "audit.view_events",
     ("GET", "/jobs/status"): "jobs.view_status",
+    ("GET", "/acct/people/{prison_number}"): "acct.view_case",
+    ("GET", "/acct/people/{prison_number}/timeline"): "acct.view_case",
+    ("POST", "/acct/people/{prison_number}/concerns"): "acct.raise_concern",
+    ("POST", "/acct/people/{prison_number}/iap"): "acct.record_entry",
+    ("POST", "/acct/people/{prison_number}/assessments"): "acct.record_entry",
+    ("POST", "/acct/people/{prison_number}/reviews"): "acct.manage_case",
+    ("POST", "/acct/people/{prison_number}/post-closure-review"): "acct.manage_case",
+    ("POST", "/acct/people/{prison_number}/reopen"): "acct.manage_case",
+    ("POST", "/acct/people/{prison_number}/caremap/{item_id}"): "acct.manage_case",
+    ("POST", "/acct/people/{prison_number}/entries"): "acct.record_entry",
+    ("POST", "/acct/people/{prison_number}/entries/{entry_id}/correction"): "acct.record_entry",
+    ("POST", "/acct/people/{prison_number}/review-demands"): "acct.record_entry",
+    ("POST", "/acct/people/{prison_number}/safer-cell-decisions"): "acct.manage_case",
+    ("GET", "/acct/prisons/{code}/board"): "acct.view_case",
+    ("GET", "/acct/prisons/{code}/tasks"): "acct.view_case",
+    ("POST", "/acct/prisons/{code}/tasks/{task_id}/complete"): "acct.manage_case",
+    ("GET", "/acct/estate/overdue"): "estate.view_aggregates",
 }
 
 
@@ -98,6 +115,23 @@ def test_the_project_serves_the_api_under_api_with_every_url_declared():
     }
     assert sorted(routes) == [
         "api/",
+        "api/acct/estate/overdue",
+        "api/acct/people/<prison_number>",
+        "api/acct/people/<prison_number>/assessments",
+        "api/acct/people/<prison_number>/caremap/<item_id>",
+        "api/acct/people/<prison_number>/concerns",
+        "api/acct/people/<prison_number>/entries",
+        "api/acct/people/<prison_number>/entries/<entry_id>/correction",
+        "api/acct/people/<prison_number>/iap",
+        "api/acct/people/<prison_number>/post-closure-review",
+        "api/acct/people/<prison_number>/reopen",
+        "api/acct/people/<prison_number>/review-demands",
+        "api/acct/people/<prison_number>/reviews",
+        "api/acct/people/<prison_number>/safer-cell-decisions",
+        "api/acct/people/<prison_number>/timeline",
+        "api/acct/prisons/<code>/board",
+        "api/acct/prisons/<code>/tasks",
+        "api/acct/prisons/<code>/tasks/<task_id>/complete",
         "api/audit/events",
         "api/jobs/status",
         "api/me",
@@ -125,17 +159,19 @@ MATRIX_ENDPOINTS = [
     "/api/prisoners/A1234BC/case-notes",
     "/api/audit/events",
     "/api/jobs/status",
+    "/api/acct/prisons/XNA/board",
+    "/api/acct/estate/overdue",
 ]
 MATRIX = {
-    "WING_OFFICER": [200, 200, 200, 200, 200, 200, 403, 200],
-    "HEALTHCARE": [200, 200, 200, 200, 200, 200, 403, 200],
-    "CUSTODIAL_MANAGER": [200, 200, 200, 200, 200, 200, 403, 200],
-    "SECURITY": [200, 200, 200, 200, 200, 200, 403, 200],
-    "DUTY_GOVERNOR": [200, 200, 200, 200, 200, 200, 403, 200],
-    "PSYCHOLOGIST": [200, 200, 200, 200, 200, 200, 403, 200],
-    "HQ_ANALYST": [200, 403, 403, 403, 403, 403, 403, 403],
-    "AUDITOR": [200, 403, 403, 403, 403, 403, 200, 403],
-    "SYSTEM_ADMIN": [200, 200, 200, 403, 403, 403, 403, 200],
+    "WING_OFFICER": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
+    "HEALTHCARE": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
+    "CUSTODIAL_MANAGER": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
+    "SECURITY": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
+    "DUTY_GOVERNOR": [200, 200, 200, 200, 200, 200, 403, 200, 200, 200],
+    "PSYCHOLOGIST": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
+    "HQ_ANALYST": [200, 403, 403, 403, 403, 403, 403, 403, 403, 200],
+    "AUDITOR": [200, 403, 403, 403, 403, 403, 200, 403, 403, 403],
+    "SYSTEM_ADMIN": [200, 200, 200, 403, 403, 403, 403, 200, 403, 403],
 }
 
 
@@ -153,4 +189,4 @@ def test_no_role_and_no_prison_sees_nothing(world, staff_client):
 
     client = staff_client(make_user("nobody", [], []))
     statuses = [client.get(url).status_code for url in MATRIX_ENDPOINTS]
-    assert statuses == [200, 403, 403, 403, 403, 403, 403, 403]
+    assert statuses == [200, 403, 403, 403, 403, 403, 403, 403, 403, 403]

@@ -2,10 +2,16 @@
 
 The schema comes from the running API; requests go in-process to Django's WSGI handler, in the
 test's own database transaction, authenticated with a token holding every scope (and, for the
-audit trail, which no token may read, an auditor's session).
+audit trail, which no token may read, an auditor's session; for ACCT, whose reviews no token may
+hold, a trained case manager who is also healthcare, with the CSRF header; for the estate's ACCT
+counts, an HQ analyst). Each person has an ACCT with a review, an entry, a CAREMAP action and a
+task, whose ids are fixed so generated requests reach them.
 """
 
 import copy
+from datetime import date, timedelta
+from decimal import Decimal
+from uuid import UUID
 
 import hypothesis
 import pytest
@@ -16,13 +22,29 @@ from django.db import close_old_connections
 from django.test import Client
 from schemathesis.checks import not_a_server_error
 
+from saferprisons.accounts.models import TrainingRecord
 from saferprisons.accounts.permissions import TOKEN_SCOPES
+from saferprisons.acct import services as acct
+from saferprisons.acct.constants import ASSESSOR_COURSE, Discipline
+from saferprisons.acct.models import CaremapItem, CaseEntry, StaffTask
+from saferprisons.acct.rules import Supervision
 from saferprisons.api import api
+from saferprisons.core import clock
+
+from .conftest import make_user
+
+ENTRY_ID = UUID("0b0e6c39-5d1e-4c53-8a37-3f6f0c1f7a01")
+CAREMAP_ID = UUID("0b0e6c39-5d1e-4c53-8a37-3f6f0c1f7a02")
+TASK_ID = UUID("0b0e6c39-5d1e-4c53-8a37-3f6f0c1f7a03")
+CSRF_SECRET = "schemathesisCsrfSecretValue12345"  # 32 letters and digits, as Django expects
 
 # Known identifiers, so generated requests reach real records as well as missing ones.
 KNOWN_VALUES = {
     "prison_number": ["A1234BC", "A2345BC", "B3456CD"],
     "code": ["XNA", "XSO"],
+    "entry_id": [str(ENTRY_ID)],
+    "item_id": [str(CAREMAP_ID)],
+    "task_id": [str(TASK_ID)],
 }
 
 
@@ -53,14 +75,75 @@ def in_process_requests():
     request_finished.connect(close_old_connections)
 
 
+def _session(user) -> dict:
+    client = Client()
+    client.force_login(user)
+    return {"sessionid": client.cookies["sessionid"].value, "csrftoken": CSRF_SECRET}
+
+
+def _seed_accts(world) -> None:
+    """An open ACCT in each prison with a first review, a CAREMAP action and an entry."""
+    staff = world["reception"]
+    staff.band = "5"
+    staff.save(update_fields=["band"])
+    TrainingRecord.objects.create(
+        user=staff,
+        course=ASSESSOR_COURSE,
+        completed_on=date(2020, 1, 1),
+        expires_on=date(2099, 12, 31),
+    )
+    for person in (world["north_person"], world["south_person"]):
+        case = acct.raise_concern(
+            actor=staff,
+            prisoner=person,
+            source="STAFF_OBSERVATION",
+            seen_or_heard="Withdrawn after a visit",
+            immediate_risk="Talked about ending it",
+            action_taken="Stayed with him; told the manager",
+        ).case
+        acct.hold_review(
+            actor=staff,
+            case=case,
+            expected_version=case.version,
+            attendees=[
+                acct.Attendee(Discipline.MANAGER, user=staff),
+                acct.Attendee(Discipline.HEALTHCARE, name="A nurse"),
+            ],
+            risk_level="HIGH",
+            next_review_at=clock.now() + timedelta(days=3),
+            supervision=Supervision(day_observations_per_hour=Decimal("2")),
+            case_manager=staff,
+            case_coordinator=staff,
+            triggers="Visits",
+            warning_signs="Not eating",
+            caremap_new=[acct.CaremapInput("Family", "Phone call", "Officer", date(2030, 1, 1))],
+        )
+        acct.record_entry(
+            actor=staff,
+            case=case,
+            kind="OBSERVATION",
+            occurred_at=clock.now(),
+            seen_or_spoken_to=True,
+            presentation="Reading",
+        )
+    north = world["north_person"]
+    CaremapItem.objects.filter(case__prisoner=north).update(public_id=CAREMAP_ID)
+    CaseEntry.objects.filter(case__prisoner=north).update(public_id=ENTRY_ID)
+    StaffTask.objects.filter(case__prisoner=north).update(public_id=TASK_ID)
+
+
 @pytest.fixture
 def credentials(world, make_token):
     _, secret = make_token(sorted(TOKEN_SCOPES), [world["north"], world["south"]])
     auditor = Client()
     auditor.force_login(world["auditor"])
+    _seed_accts(world)
+    analyst = make_user("analyst.hq", ["HQ_ANALYST"], [world["north"]])
     return {
         "token": {"Authorization": f"Bearer {secret}"},
         "auditor": {"sessionid": auditor.cookies["sessionid"].value},
+        "acct_staff": _session(world["reception"]),
+        "analyst": _session(analyst),
     }
 
 
@@ -74,6 +157,12 @@ def credentials(world, make_token):
 def test_api_never_answers_with_a_server_error(case, credentials, in_process_requests):
     if case.path.startswith("/api/audit/"):
         response = case.call(app=APP, cookies=credentials["auditor"])
+    elif case.path.startswith("/api/acct/estate/"):
+        response = case.call(app=APP, cookies=credentials["analyst"])
+    elif case.path.startswith("/api/acct/"):
+        response = case.call(
+            app=APP, cookies=credentials["acct_staff"], headers={"X-CSRFToken": CSRF_SECRET}
+        )
     else:
         response = case.call(app=APP, headers=credentials["token"])
     case.validate_response(response, checks=[not_a_server_error])

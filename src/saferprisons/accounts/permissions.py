@@ -8,4 +8,6 @@ TOKEN_SCOPES = {
     "people:read": "Read prisoners in the token's prisons (no health data)",
     "people:write": "Record movements, alerts and case notes in the token's prisons",
     "sensors:write": "Send sensor readings (in-cell monitoring gateways)",
+    "acct:read": "Read ACCT cases, the wing board and tasks (with people:read; no health entries)",
+    "acct:write": "Raise ACCT concerns, record entries and ask for reviews (with acct:read)",
 }

@@ -141,9 +141,10 @@ def create_api_token(
         raise ValidationFailed(
             f"Unknown or missing scopes: {', '.join(unknown) or 'none'}", field="scopes"
         )
-    if "people:write" in scopes and "people:read" not in scopes:
-        # Writes find the person through the scoped read first.
-        raise ValidationFailed("people:write also needs people:read", field="scopes")
+    # Writes and ACCT reads find the person through the scoped people read first.
+    for scope in ("people:write", "acct:read", "acct:write"):
+        if scope in scopes and "people:read" not in scopes:
+            raise ValidationFailed(f"{scope} also needs people:read", field="scopes")
     if not name.strip() or len(name) > 100:
         raise ValidationFailed("Give the token a name of up to 100 characters", field="name")
     if not 1 <= valid_days <= 366:

@@ -339,7 +339,8 @@ def case_timeline(principal, prison_number: str) -> list[TimelineItem]:
                 s.decided_at, "safer_cell_decision", "Safer-cell decision", s.decided_by_label, s
             )
         )
-    items.sort(key=lambda item: item.at)
+    # A status change comes after the concern or review that caused it at the same moment.
+    items.sort(key=lambda item: (item.at, item.kind == "transition"))
     _audit_view(principal, case, "timeline")
     return items
 
@@ -394,12 +395,18 @@ class WingBoard:
 
 
 def wing_board(
-    principal, prison: Prison, wing_path: str | None = None, *, now: datetime | None = None
+    principal,
+    prison: Prison,
+    wing_path: str | None = None,
+    *,
+    now: datetime | None = None,
+    audit: bool = True,
 ) -> WingBoard:
     """Everyone on an open ACCT or in post-closure in the prison (or one wing), most urgent first.
 
     A fixed number of queries whatever the number of cases. One audit event per view, listing
-    the log numbers shown.
+    the log numbers shown. The board's live refresh passes ``audit=False`` and records a view
+    (``record_board_view``) only when the people shown change (ADR 0010).
     """
     _require_prison(principal, prison)
     now = now or clock.now()
@@ -450,19 +457,26 @@ def wing_board(
             )
         )
     rows.sort(key=lambda r: (r.urgency, r.urgency_at, r.case.log_number))
+    board = WingBoard(prison=prison, wing_path=wing, generated_at=now, rows=rows)
+    if audit:
+        record_board_view(principal, board)
+    return board
+
+
+def record_board_view(principal, board: WingBoard) -> None:
+    """One audit event for a view of the board, listing the log numbers shown."""
     record(
         actor=principal,
         action=Action.VIEW,
         object_type="acct_wing_board",
-        object_id=prison.public_id,
-        prison_code=prison.code,
+        object_id=board.prison.public_id,
+        prison_code=board.prison.code,
         details={
-            "wing": wing,
-            "result_count": len(rows),
-            "log_numbers": [r.case.log_number for r in rows],
+            "wing": board.wing_path,
+            "result_count": len(board.rows),
+            "log_numbers": [r.case.log_number for r in board.rows],
         },
     )
-    return WingBoard(prison=prison, wing_path=wing, generated_at=now, rows=rows)
 
 
 def open_tasks(

@@ -47,6 +47,10 @@ TOKEN_SCOPE_PERMISSIONS = {
         "people.manage_alerts",
     },
     "sensors:write": {"monitoring.ingest"},
+    # ACCT for integrations (e.g. monitoring asking for a review). Never acct.manage_case:
+    # reviews, closure and decisions are made by named staff.
+    "acct:read": {"acct.view_case"},
+    "acct:write": {"acct.raise_concern", "acct.record_entry"},
 }
 
 

@@ -5,6 +5,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from saferprisons.acct import permissions as acct_perms
+from saferprisons.acct import selectors as acct_selectors
 from saferprisons.core.errors import NotFound
 from saferprisons.core.forms import error_list, run_form_action
 from saferprisons.core.permissions import has_permission, requires
@@ -61,6 +63,12 @@ def profile(request, prison_number: str):
         data = selectors.prisoner_profile(request.user, prison_number)
     except NotFound as error:
         raise Http404 from error
+    # The ACCT panel (its own scoped, audited read) for staff who work with ACCTs.
+    acct_summary = (
+        acct_selectors.case_summary_for(request.user, data.prisoner.prison_number)
+        if has_permission(request.user, acct_perms.VIEW_CASE)
+        else None
+    )
     return render(
         request,
         "people/profile.html",
@@ -70,8 +78,15 @@ def profile(request, prison_number: str):
             "can_move": has_permission(request.user, perms.MOVE_PRISONER),
             "can_alert": has_permission(request.user, perms.MANAGE_ALERTS),
             "can_note": has_permission(request.user, perms.ADD_CASE_NOTE),
+            "acct_summary": acct_summary,
+            "can_raise_concern": has_permission(request.user, acct_perms.RAISE_CONCERN),
         },
     )
+
+
+def _posted(request):
+    """The submitted data for a POST (even an empty one, which must fail validation), else None."""
+    return request.POST if request.method == "POST" else None
 
 
 def _form_page(request, prisoner, form, action, template: str, context: dict):
@@ -90,7 +105,7 @@ def add_case_note(request, prison_number: str):
     return _form_page(
         request,
         prisoner,
-        CaseNoteForm(request.POST or None),
+        CaseNoteForm(_posted(request)),
         lambda data: services.add_case_note(actor=request.user, prisoner=prisoner, **data),
         "people/case_note_form.html",
         {
@@ -114,7 +129,7 @@ def move_cell(request, prison_number: str):
     return _form_page(
         request,
         prisoner,
-        CellMoveForm(request.POST or None),
+        CellMoveForm(_posted(request)),
         move,
         "people/move_form.html",
         {"title": "Move to another cell", "free_cells": free_cells(prisoner.prison_id)},
@@ -128,7 +143,7 @@ def add_alert(request, prison_number: str):
     return _form_page(
         request,
         prisoner,
-        AlertForm(request.POST or None),
+        AlertForm(_posted(request)),
         lambda data: services.add_alert(actor=request.user, prisoner=prisoner, **data),
         "people/alert_form.html",
         {"title": "Add an alert", "codes": AlertCode.objects.active().select_related("alert_type")},

@@ -57,6 +57,9 @@ def test_api_tokens_scoped_revocable_and_expiring(estate):
         create_api_token(actor=estate["manager"], name="x", scopes=["people:read"], prisons=[])
     with pytest.raises(ValidationFailed, match="Unknown or missing scopes: root"):
         create_api_token(actor=admin, name="x", scopes=["root"], prisons=[])
+    for scope in ("people:write", "acct:read", "acct:write"):
+        with pytest.raises(ValidationFailed, match=f"{scope} also needs people:read"):
+            create_api_token(actor=admin, name="x", scopes=[scope], prisons=[estate["north"]])
     with time_machine.travel("2026-11-28 09:00:00+00:00", tick=False) as traveller:
         token, secret = create_api_token(
             actor=admin,

@@ -79,6 +79,20 @@ def test_case_note_form_errors_and_changes_nothing(estate, client_for):
     assert estate["north_person"].case_notes.count() == before + 1
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/people/A1234BC/case-notes/new/", "/people/A1234BC/move/", "/people/A1234BC/alerts/new/"],
+)
+def test_an_empty_form_is_refused_not_taken_as_saved(estate, client_for, path):
+    client = client_for(estate["manager"])
+    events = AuditEvent.objects.count()
+    response = client.post(path, {})
+    assert response.status_code == 400
+    assert "There is a problem" in response.content.decode()
+    # Nothing written (the view of the page itself is not an event).
+    assert AuditEvent.objects.count() == events
+
+
 def test_move_into_full_cell_shows_error(estate, client_for):
     from saferprisons.conftest import admit
 
