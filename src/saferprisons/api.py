@@ -16,6 +16,7 @@ from saferprisons.core.api_support import (
 )
 from saferprisons.estate.api import router as estate_router
 from saferprisons.jobs.api import router as jobs_router
+from saferprisons.monitoring.api import router as monitoring_router
 from saferprisons.people.api import router as people_router
 
 api = SaferPrisonsAPI(
@@ -42,3 +43,4 @@ api.add_router("/prisoners", people_router)
 api.add_router("/acct", acct_router)
 api.add_router("/audit", audit_router)
 api.add_router("/jobs", jobs_router)
+api.add_router("/monitoring", monitoring_router)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("audit/", include("saferprisons.audit.urls")),
     path("kiosk/", include("saferprisons.kiosk.urls")),
     path("acct/", include("saferprisons.acct.urls")),
+    path("monitoring/", include("saferprisons.monitoring.urls")),
     path("django-admin/", admin.site.urls),
 ]
 declare_urlpatterns(urlpatterns[-1:], ADMINISTER)

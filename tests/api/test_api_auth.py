@@ -62,6 +62,8 @@ def test_staff_session_identity(world, staff_client):
             "acct.view_case",
             "estate.view",
             "jobs.view_status",
+            "monitoring.respond",
+            "monitoring.view_alerts",
             "people.add_case_note",
             "people.search",
             "people.view_prisoner",

@@ -9,6 +9,7 @@ from saferprisons.acct import permissions as acct
 from saferprisons.audit import permissions as audit
 from saferprisons.estate import permissions as estate
 from saferprisons.jobs import permissions as jobs
+from saferprisons.monitoring import permissions as monitoring
 from saferprisons.people import permissions as people
 
 from . import permissions as accounts
@@ -24,6 +25,9 @@ _WING = frozenset(
         acct.RAISE_CONCERN,
         acct.VIEW_CASE,
         acct.RECORD_ENTRY,
+        # Monitoring: whoever is on the wing sees and answers alerts.
+        monitoring.VIEW_ALERTS,
+        monitoring.RESPOND,
     }
 )
 _MANAGER = _WING | {
@@ -31,6 +35,9 @@ _MANAGER = _WING | {
     people.MANAGE_ALERTS,
     people.RECORD_MOVEMENT,
     acct.MANAGE_CASE,
+    monitoring.MANAGE_ENROLMENT,
+    monitoring.CONFIGURE_RULES,
+    monitoring.VIEW_OPERATIONS,
 }
 
 
@@ -62,7 +69,13 @@ ROLES: dict[str, Role] = {
             "HEALTHCARE",
             "Healthcare (mental health nurse)",
             "Healthcare staff: the only role that sees health information.",
-            _WING | {people.VIEW_HEALTH, people.ADD_HEALTH_NOTE, acct.MANAGE_CASE},
+            _WING
+            | {
+                people.VIEW_HEALTH,
+                people.ADD_HEALTH_NOTE,
+                acct.MANAGE_CASE,
+                monitoring.VIEW_VITAL_SIGNS,
+            },
         ),
         Role(
             "PSYCHOLOGIST",
@@ -101,7 +114,14 @@ ROLES: dict[str, Role] = {
             "System administrator",
             "Accounts, tokens, estate configuration; no access to people's records.",
             frozenset(
-                {accounts.ADMINISTER, estate.MANAGE_ESTATE, estate.VIEW_ESTATE, jobs.VIEW_STATUS}
+                {
+                    accounts.ADMINISTER,
+                    estate.MANAGE_ESTATE,
+                    estate.VIEW_ESTATE,
+                    jobs.VIEW_STATUS,
+                    monitoring.MANAGE_DEVICES,
+                    monitoring.VIEW_OPERATIONS,
+                }
             ),
             sees_people=False,
         ),

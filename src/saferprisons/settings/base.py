@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "saferprisons.jobs",
     "saferprisons.kiosk",
     "saferprisons.acct",
+    "saferprisons.monitoring",
     "saferprisons.demo",
 ]
 

@@ -1,0 +1,41 @@
+"""The monitoring settings and their defaults.
+
+A deployment overrides any of these in its Django settings; ``MonitoringConfig.ready`` fills in
+the defaults for the rest, so ``settings.MONITORING_...`` always has a value.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # A reading stamped further ahead of the server clock than this is refused (dead letter).
+    "MONITORING_MAX_CLOCK_SKEW_SECONDS": 5,
+    # A reading older than this when it arrives is refused: too late to act on.
+    "MONITORING_MAX_READING_AGE_SECONDS": 600,
+    "MONITORING_MAX_READINGS_PER_MESSAGE": 1000,
+    "MONITORING_MAX_MESSAGE_BYTES": 1_000_000,
+    # Raw readings kept with each alert: this long before it opened and after.
+    "MONITORING_ALERT_WINDOW_BEFORE_SECONDS": 60,
+    "MONITORING_ALERT_WINDOW_AFTER_SECONDS": 60,
+    # Raw readings kept with alerts are deleted this long after they were taken.
+    "MONITORING_RAW_READING_RETENTION_DAYS": 90,
+    # How often the ingest process checks whether devices, enrolments or rules changed.
+    "MONITORING_ROSTER_CHECK_SECONDS": 2,
+    # How often per-minute rollups and ingest counters are written.
+    "MONITORING_FLUSH_SECONDS": 5,
+    # How often silent devices are looked for.
+    "MONITORING_SILENCE_CHECK_SECONDS": 1,
+    # Dead letters stored per message (all are counted): a broken gateway cannot flood the table.
+    "MONITORING_DEAD_LETTERS_PER_MESSAGE": 20,
+    # Nominal time between a device's readings: one reading counts this long in a zone.
+    "MONITORING_READING_SECONDS": 1,
+}
+
+
+def value(name: str):
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def apply_defaults() -> None:
+    for name, default in DEFAULTS.items():
+        if not hasattr(settings, name):
+            setattr(settings, name, default)

@@ -1,0 +1,694 @@
+"""The ingest pipeline: a gateway's message in, counts and alerts out, no ORM call per reading.
+
+For each message (one per wing gateway per second, ~50-300 readings):
+
+1. decode it (orjson) and check every reading a column at a time (``validation.py``);
+2. sort each reading into one outcome, first match wins: the reading or its device_id is
+   unusable, the device is unknown or belongs to another gateway (dead letter); the cell is not
+   monitored (dropped, only counted: never stored); another field is bad, or the timestamp is
+   too far ahead or too old (dead letter); a repeat of an accepted reading (duplicate: no
+   effect); older than the device's newest (out of order: dead letter); else accepted;
+3. evaluate the rules for every accepted reading in vectorised rounds (one reading per device
+   per round, in time order) and add them to the per-minute rollups, on copies of the touched
+   rows of the per-device arrays (``memory.py``);
+4. write dead letters, new alerts (with the raw readings around them) in one transaction; only
+   then put the copies back, so a failed write changes nothing in memory and the message can be
+   offered again.
+
+Rollups and counters stay in memory and are written in bulk by ``flush`` (from ``tick``, every
+MONITORING_FLUSH_SECONDS, and at shutdown). ``tick`` also looks for silent devices. A message
+that cannot be read at all is one dead letter and counts as one. See docs/monitoring-ingest.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import repeat
+
+import numpy as np
+import orjson
+from django.db import IntegrityError, transaction
+
+from saferprisons.audit.actors import SYSTEM
+from saferprisons.audit.constants import Action
+from saferprisons.audit.services import record
+from saferprisons.core import clock
+
+from . import conf, events
+from .constants import (
+    JOB_PURGE_RAW_READINGS,
+    RULE_ORDER,
+    SILENT_RULE,
+    DeadLetterReason,
+)
+from .memory import (
+    DedupeState,
+    RawHistory,
+    RollupRows,
+    RollupState,
+    carry_rows,
+    put_rows,
+    take_rows,
+)
+from .models import Alert, AlertReading, DeadLetter, Gateway
+from .roster import Roster, fingerprint, load_roster, replay_floors
+from .rules import (
+    NONE,
+    EngineState,
+    Triggers,
+    apply_round,
+    check_silence,
+    from_ms,
+    london_second_of_day,
+    to_ms,
+)
+from .storage import write_counters, write_rollups
+from .validation import CODE, REASONS, Columns, check_readings, decode_message
+
+logger = logging.getLogger(__name__)
+
+MINUTE_MS = 60_000
+EXCERPT_LENGTH = 500
+COLUMN_REASONS = {
+    DeadLetterReason.NOT_AN_OBJECT,
+    DeadLetterReason.MISSING_FIELD,
+    DeadLetterReason.WRONG_TYPE,
+    DeadLetterReason.OUT_OF_RANGE,
+}
+
+
+@dataclass(frozen=True)
+class GatewayRef:
+    """The sender, as known from its token (HTTP) or its topic (MQTT)."""
+
+    pk: int
+    prison_pk: int
+
+    @classmethod
+    def of(cls, gateway: Gateway) -> GatewayRef:
+        return cls(pk=gateway.pk, prison_pk=gateway.prison_id)
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    dropped_not_enrolled: int = 0
+    dead_lettered: int = 0
+    alerts_opened: int = 0
+    # Set when the message as a whole could not be read (MALFORMED_JSON or BAD_ENVELOPE).
+    message_problem: DeadLetterReason | None = None
+    message_detail: str = ""
+
+    def counts(self) -> dict:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "dropped_not_enrolled": self.dropped_not_enrolled,
+            "dead_lettered": self.dead_lettered,
+            "alerts_opened": self.alerts_opened,
+        }
+
+
+@dataclass
+class _Sorting:
+    """Where each reading of a message went."""
+
+    rows: np.ndarray  # roster row per reading, -1 when unknown
+    reason: np.ndarray  # int8 dead-letter code per reading (0: not dead-lettered)
+    accepted: np.ndarray  # reading indices, sorted by device then time
+    duplicates: int
+    dropped: int
+
+
+@dataclass
+class _Effect:
+    """What accepted readings do to memory, computed on copies of the touched rows."""
+
+    rows: np.ndarray  # the touched roster rows (sorted, unique)
+    engine: EngineState
+    dedupe: DedupeState
+    rollups: RollupState
+    triggers: Triggers  # device = roster row
+    closed: RollupRows
+    rounds: list[np.ndarray] = field(default_factory=list)  # reading indices per round
+
+
+@dataclass(frozen=True)
+class _Opened:
+    alert_pk: int
+    device_pk: int
+    capture_until_ms: int
+
+
+def _at(values: np.ndarray, rows: np.ndarray, known: np.ndarray, fill) -> np.ndarray:
+    """``values[rows]`` where known, else ``fill``."""
+    out = np.full(len(rows), fill, dtype=values.dtype)
+    out[known] = values[rows[known]]
+    return out
+
+
+def _storable(text: str, limit: int) -> str:
+    """Text a database column accepts: no NUL, no lone surrogates."""
+    text = text[:limit].replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _float_or_none(value) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def _from_float32(value) -> float | None:
+    # float32 prints its shortest round-tripping decimal: 0.1 comes back as 0.1.
+    return None if np.isnan(value) else float(str(value))
+
+
+class IngestPipeline:
+    """One per ingest process. Thread-safe (one message at a time)."""
+
+    def __init__(self, *, roster_loader=load_roster):
+        self._load_roster = roster_loader
+        self._lock = threading.RLock()
+        self.roster: Roster | None = None
+        self.engine = EngineState.empty(0)
+        self.dedupe = DedupeState.empty(0)
+        self.rollups = RollupState.for_devices(np.empty(0, dtype=np.int64))
+        self.history = RawHistory(0, _history_capacity())
+        self._pending_rollups: list[RollupRows] = []
+        self._counts: dict[tuple[int, int], list[int]] = {}
+        self._captures: dict[int, list[tuple[int, int]]] = {}  # device pk -> (alert, until)
+        self._next_roster_check: datetime | None = None
+        self._next_flush: datetime | None = None
+        self._next_silence_check: datetime | None = None
+
+    # --- Public -------------------------------------------------------------------------------
+
+    def ingest(
+        self, raw: bytes | str, *, gateway: GatewayRef, received_at: datetime | None = None
+    ) -> IngestResult:
+        """Take in one message. Raises only if the database fails (nothing is then changed)."""
+        with self._lock:
+            now = received_at or clock.now()
+            self._ensure_roster(now)
+            message = decode_message(
+                raw, max_readings=conf.value("MONITORING_MAX_READINGS_PER_MESSAGE")
+            )
+            if message.problem is not None:
+                return self._refuse_message(raw, message.problem, message.detail, gateway, now)
+            columns = check_readings(message.items)
+            sorting = self._sort(columns, gateway, to_ms(now))
+            effect = self._evaluate(columns, sorting)
+            opened = self._write(effect, columns, message.items, sorting, gateway, now)
+            self._commit(effect, columns, sorting, opened)
+            dead = int(np.count_nonzero(sorting.reason))
+            self._count(
+                gateway.prison_pk,
+                now,
+                len(sorting.accepted),
+                sorting.duplicates,
+                sorting.dropped,
+                dead,
+            )
+            return IngestResult(
+                accepted=len(sorting.accepted),
+                duplicates=sorting.duplicates,
+                dropped_not_enrolled=sorting.dropped,
+                dead_lettered=dead,
+                alerts_opened=len(opened),
+            )
+
+    def tick(self, now: datetime | None = None) -> int:
+        """Look for silent devices and write rollups when due; returns alerts opened."""
+        with self._lock:
+            now = now or clock.now()
+            self._ensure_roster(now)
+            opened = 0
+            if self._next_silence_check is None or now >= self._next_silence_check:
+                opened = self._check_silence(now)
+                self._next_silence_check = now + timedelta(
+                    seconds=conf.value("MONITORING_SILENCE_CHECK_SECONDS")
+                )
+            if self._next_flush is None or now >= self._next_flush:
+                self.flush(now=now)
+            return opened
+
+    def flush(self, *, now: datetime | None = None, everything: bool = False) -> int:
+        """Write finished minutes (``everything``: open ones too) and the counters."""
+        with self._lock:
+            now = now or clock.now()
+            current_minute = to_ms(now) // MINUTE_MS * MINUTE_MS
+            if everything:
+                rows = np.flatnonzero(self.rollups.count > 0)
+            else:
+                rows = self.rollups.open_before(current_minute)
+            self._pending_rollups.append(self.rollups.close(rows))
+            pending = RollupRows.concat(self._pending_rollups)
+            self._pending_rollups = [pending]
+            with transaction.atomic():
+                written = write_rollups(
+                    pending, seconds_per_reading=conf.value("MONITORING_READING_SECONDS")
+                )
+                write_counters(self._counts)
+            self._pending_rollups = []
+            self._counts = {}
+            self._next_flush = now + timedelta(seconds=conf.value("MONITORING_FLUSH_SECONDS"))
+            return written
+
+    # --- The roster -------------------------------------------------------------------------
+
+    def _ensure_roster(self, now: datetime) -> None:
+        roster = self.roster
+        if roster is not None:
+            expired = roster.valid_until is not None and now >= roster.valid_until
+            if not expired and now < self._next_roster_check:
+                return
+            self._next_roster_check = now + timedelta(
+                seconds=conf.value("MONITORING_ROSTER_CHECK_SECONDS")
+            )
+            if not expired and fingerprint() == roster.fingerprint:
+                return
+        self._install(self._load_roster(now), now)
+        self._next_roster_check = now + timedelta(
+            seconds=conf.value("MONITORING_ROSTER_CHECK_SECONDS")
+        )
+
+    def _install(self, new: Roster, now: datetime) -> None:
+        old = self.roster
+        old_pks = old.device_pks if old is not None else np.empty(0, dtype=np.int64)
+        same_devices = old is not None and np.array_equal(old_pks, new.device_pks)
+        if not same_devices:
+            if old is not None:
+                self.flush(now=now, everything=True)  # rollups restart with the new rows
+            self._carry_memory(old_pks, new.device_pks)
+            self._seed_new_devices(old_pks, new, now)
+        was_monitored = _monitored_before(old, old_pks, new.device_pks)
+        # Monitoring starts afresh when a cell becomes monitored (or a device appears).
+        newly_monitored = np.flatnonzero(new.monitored & ~was_monitored)
+        self.engine.reset(newly_monitored)
+        if old is None:
+            self._seed_last_seen(newly_monitored, now)
+        self.roster = new
+
+    def _carry_memory(self, old_pks: np.ndarray, new_pks: np.ndarray) -> None:
+        """Per-device memory for a new set of devices: kept devices keep theirs."""
+        self.engine = carry_rows(self.engine, old_pks, new_pks, EngineState.empty)
+        self.dedupe = carry_rows(self.dedupe, old_pks, new_pks, DedupeState.empty)
+        self.history = self.history.carried(old_pks, new_pks, _history_capacity())
+        self.rollups = RollupState.for_devices(new_pks)
+
+    def _seed_new_devices(self, old_pks: np.ndarray, new: Roster, now: datetime) -> None:
+        """Readings already in a rollup before a restart are replays, never counted twice."""
+        added = ~np.isin(new.device_pks, old_pks)
+        if not added.any():
+            return
+        max_age = conf.value("MONITORING_MAX_READING_AGE_SECONDS")
+        since = now - timedelta(seconds=max_age + 60)
+        floors = replay_floors(new.device_pks, since)
+        self.dedupe.replay_floor_ms[added] = floors[added]
+        self.dedupe.last_ms[added] = np.maximum(self.dedupe.last_ms[added], floors[added])
+
+    def _seed_last_seen(self, rows: np.ndarray, now: datetime) -> None:
+        # At start-up, a device that was reporting before the restart counts as seen at the
+        # restart, so one that died while the process was down still raises DEVICE_SILENT.
+        recently = rows[self.dedupe.replay_floor_ms[rows] != NONE]
+        self.engine.last_seen[recently] = to_ms(now)
+
+    # --- Sorting readings -------------------------------------------------------------------
+
+    def _sort(self, columns: Columns, gateway: GatewayRef, now_ms: int) -> _Sorting:
+        roster = self.roster
+        rows = np.fromiter(
+            map(roster.row_by_external_id.get, columns.device_id, repeat(-1)),
+            np.int64,
+            columns.count,
+        )
+        reason = columns.device_problem.copy()
+        known = rows >= 0
+
+        def note(mask: np.ndarray, code) -> None:
+            fresh = mask & (reason == 0)
+            reason[fresh] = code[fresh] if isinstance(code, np.ndarray) else code
+
+        note(~known, CODE[DeadLetterReason.UNKNOWN_DEVICE])
+        note(
+            _at(roster.gateway_pk, rows, known, -1) != gateway.pk,
+            CODE[DeadLetterReason.WRONG_GATEWAY],
+        )
+        dropped = (reason == 0) & ~_at(roster.monitored, rows, known, False)
+        usable = ~dropped
+        note(usable & (columns.problem != 0), columns.problem)
+        skew_ms = conf.value("MONITORING_MAX_CLOCK_SKEW_SECONDS") * 1000
+        oldest_ms = now_ms - conf.value("MONITORING_MAX_READING_AGE_SECONDS") * 1000
+        note(
+            usable & (columns.timestamp_ms > now_ms + skew_ms),
+            CODE[DeadLetterReason.FUTURE_TIMESTAMP],
+        )
+        note(usable & (columns.timestamp_ms < oldest_ms), CODE[DeadLetterReason.TOO_OLD])
+
+        candidates = np.flatnonzero(usable & (reason == 0))
+        stamps = columns.timestamp_ms[candidates]
+        ordered = candidates[np.lexsort((stamps, rows[candidates]))]
+        duplicate, out_of_order = self.dedupe.classify(rows[ordered], columns.timestamp_ms[ordered])
+        reason[ordered[out_of_order]] = CODE[DeadLetterReason.OUT_OF_ORDER]
+        return _Sorting(
+            rows=rows,
+            reason=reason,
+            accepted=ordered[~duplicate & ~out_of_order],
+            duplicates=int(np.count_nonzero(duplicate)),
+            dropped=int(np.count_nonzero(dropped)),
+        )
+
+    # --- Rules and rollups ------------------------------------------------------------------
+
+    def _evaluate(self, columns: Columns, sorting: _Sorting) -> _Effect:
+        accepted = sorting.accepted
+        rows = sorting.rows[accepted]
+        touched, local = np.unique(rows, return_inverse=True)
+        effect = _Effect(
+            rows=touched,
+            engine=self.engine.take(touched),
+            dedupe=take_rows(self.dedupe, touched),
+            rollups=take_rows(self.rollups, touched),
+            triggers=Triggers.none(),
+            closed=RollupRows.empty(0),
+        )
+        if len(accepted) == 0:
+            return effect
+        table = self.roster.rules.take(touched)
+        rank = _rank_within_runs(rows)
+        triggers, closed = [], []
+        for number in range(int(rank.max()) + 1):
+            pick = np.flatnonzero(rank == number)
+            readings = columns.round(accepted[pick], local[pick])
+            fired = apply_round(effect.engine, table, readings)
+            fired.device = touched[fired.device]
+            triggers.append(fired)
+            closed.append(
+                effect.rollups.accumulate(local[pick], readings, columns.battery[accepted[pick]])
+            )
+            effect.dedupe.remember(local[pick], readings.timestamp_ms)
+            effect.rounds.append(accepted[pick])
+        effect.triggers = Triggers.concat(triggers)
+        effect.closed = RollupRows.concat(closed)
+        return effect
+
+    def _commit(self, effect: _Effect, columns: Columns, sorting: _Sorting, opened) -> None:
+        self.engine.put(effect.rows, effect.engine)
+        put_rows(self.dedupe, effect.rows, effect.dedupe)
+        put_rows(self.rollups, effect.rows, effect.rollups)
+        for readings in effect.rounds:
+            self.history.push(
+                sorting.rows[readings],
+                columns.round(readings, sorting.rows[readings]),
+                columns.battery[readings],
+            )
+        if len(effect.closed):
+            self._pending_rollups.append(effect.closed)
+        for alert in opened:
+            self._captures.setdefault(alert.device_pk, []).append(
+                (alert.alert_pk, alert.capture_until_ms)
+            )
+
+    def _check_silence(self, now: datetime) -> int:
+        before = self.engine.fired[:, SILENT_RULE].copy()
+        fired = check_silence(self.engine, self.roster.rules, to_ms(now), self.roster.monitored)
+        if len(fired) == 0:
+            return 0
+        try:
+            with transaction.atomic():
+                opened = self._open_alerts(fired, None, None, now)
+        except Exception:
+            self.engine.fired[:, SILENT_RULE] = before
+            raise
+        for alert in opened:
+            self._captures.setdefault(alert.device_pk, []).append(
+                (alert.alert_pk, alert.capture_until_ms)
+            )
+        return len(opened)
+
+    # --- Writes -----------------------------------------------------------------------------
+
+    def _write(self, effect, columns, items, sorting, gateway, now) -> list[_Opened]:
+        """The message's database writes, in one transaction (none for a clean message)."""
+        if not (np.any(sorting.reason) or len(effect.triggers) or self._captures):
+            return []
+        with transaction.atomic():
+            self._write_dead_letters(columns, items, sorting, gateway, now)
+            opened = self._open_alerts(effect.triggers, columns, sorting, now)
+            self._write_captured(columns, sorting, now)
+        return opened
+
+    def _count(
+        self, prison_pk: int, now: datetime, accepted, duplicates, dropped, dead_lettered
+    ) -> None:
+        minute = to_ms(now) // MINUTE_MS * MINUTE_MS
+        totals = self._counts.setdefault((prison_pk, minute), [0, 0, 0, 0])
+        for index, value in enumerate((accepted, duplicates, dropped, dead_lettered)):
+            totals[index] += value
+
+    def _refuse_message(self, raw, problem, detail, gateway: GatewayRef, now) -> IngestResult:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else str(raw)
+        DeadLetter.objects.create(
+            received_at=now,
+            prison_id=gateway.prison_pk,
+            gateway_id=gateway.pk,
+            reason=problem,
+            detail=_storable(detail, 200),
+            payload_excerpt=_storable(text, EXCERPT_LENGTH),
+        )
+        self._count(gateway.prison_pk, now, 0, 0, 0, 1)
+        return IngestResult(dead_lettered=1, message_problem=problem, message_detail=detail)
+
+    def _write_dead_letters(self, columns, items, sorting: _Sorting, gateway, now) -> None:
+        bad = np.flatnonzero(sorting.reason)[: conf.value("MONITORING_DEAD_LETTERS_PER_MESSAGE")]
+        if len(bad) == 0:
+            return
+        letters = []
+        for row in bad.tolist():
+            reason = REASONS[int(sorting.reason[row]) - 1]
+            letters.append(
+                DeadLetter(
+                    received_at=now,
+                    prison_id=gateway.prison_pk,
+                    gateway_id=gateway.pk,
+                    device_external_id=_storable(columns.device_id[row], 64),
+                    reason=reason,
+                    detail=_storable(self._detail(reason, columns, row), 200),
+                    payload_excerpt=_storable(_excerpt(items[row]), EXCERPT_LENGTH),
+                )
+            )
+        DeadLetter.objects.bulk_create(letters)
+
+    def _detail(self, reason: DeadLetterReason, columns: Columns, row: int) -> str:
+        if reason in COLUMN_REASONS:
+            return columns.describe_problem(row)[1]
+        if reason == DeadLetterReason.UNKNOWN_DEVICE:
+            return "device_id is not an installed device"
+        if reason == DeadLetterReason.WRONG_GATEWAY:
+            return "device_id is registered to another gateway"
+        return f"timestamp_ms {int(columns.timestamp_ms[row])}: {reason.label}"
+
+    def _open_alerts(self, triggers: Triggers, columns, sorting, now: datetime) -> list[_Opened]:
+        """One alert per trigger; a cell and rule that already has an open alert is a no-op."""
+        opened = []
+        for index in range(len(triggers)):
+            alert = self._open_alert(triggers, index, now)
+            if alert is None:
+                continue
+            row = int(triggers.device[index])
+            at_ms = int(triggers.at_ms[index])
+            after_ms = conf.value("MONITORING_ALERT_WINDOW_AFTER_SECONDS") * 1000
+            self._keep_raw_readings(alert.pk, row, at_ms, columns, sorting)
+            opened.append(_Opened(alert.pk, int(self.roster.device_pks[row]), at_ms + after_ms))
+        if opened:
+            events.announce(events.alert_opened, alert_ids=[item.alert_pk for item in opened])
+            _schedule_purge(now)
+        return opened
+
+    def _open_alert(self, triggers: Triggers, index: int, now: datetime) -> Alert | None:
+        roster = self.roster
+        row = int(triggers.device[index])
+        rule = int(triggers.rule[index])
+        at_ms = int(triggers.at_ms[index])
+        setting = roster.setting(row, rule)
+        is_day = setting.is_day(int(london_second_of_day(np.array([at_ms]))[0]))
+        prisoner = int(roster.prisoner_pk[row])
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    prison_id=int(roster.prison_pk[row]),
+                    cell_id=int(roster.cell_pk[row]),
+                    prisoner_id=prisoner or None,
+                    device_id=int(roster.device_pks[row]),
+                    rule=RULE_ORDER[rule],
+                    priority=setting.priority,
+                    threshold_seconds=setting.threshold_seconds(is_day) or 0,
+                    opened_at=now,
+                    first_reading_at=from_ms(int(triggers.since_ms[index])),
+                    triggered_at=from_ms(at_ms),
+                    measured_value=_float_or_none(triggers.value[index]),
+                    measured_quality=_float_or_none(triggers.quality[index]),
+                )
+        except IntegrityError:
+            return None  # this cell already has this rule's alert open
+        record(
+            actor=SYSTEM,
+            action=Action.CREATE,
+            object_type="monitoring_alert",
+            object_id=alert.public_id,
+            prison_code=roster.prison_codes.get(alert.prison_id, ""),
+            after={
+                "rule": alert.rule,
+                "priority": alert.priority,
+                "threshold_seconds": alert.threshold_seconds,
+                "first_reading_at": alert.first_reading_at,
+                "triggered_at": alert.triggered_at,
+            },
+        )
+        return alert
+
+    def _keep_raw_readings(self, alert_pk: int, row: int, at_ms: int, columns, sorting) -> None:
+        before_ms = conf.value("MONITORING_ALERT_WINDOW_BEFORE_SECONDS") * 1000
+        after_ms = conf.value("MONITORING_ALERT_WINDOW_AFTER_SECONDS") * 1000
+        kept = [
+            _reading_from_history(alert_pk, entry)
+            for entry in self.history.window(row, at_ms - before_ms, at_ms)
+        ]
+        if columns is not None:
+            accepted = sorting.accepted[sorting.rows[sorting.accepted] == row]
+            stamps = columns.timestamp_ms[accepted]
+            inside = accepted[(stamps >= at_ms - before_ms) & (stamps <= at_ms + after_ms)]
+            kept += [_reading_from_columns(alert_pk, columns, i) for i in inside.tolist()]
+        AlertReading.objects.bulk_create(kept, ignore_conflicts=True)
+
+    def _write_captured(self, columns: Columns, sorting: _Sorting, now: datetime) -> None:
+        """Readings in the window after alerts opened by earlier messages."""
+        if not self._captures:
+            return
+        now_ms = to_ms(now)
+        oldest_ms = now_ms - conf.value("MONITORING_MAX_READING_AGE_SECONDS") * 1000
+        self._captures = {
+            pk: live
+            for pk, entries in self._captures.items()
+            if (live := [(a, until) for a, until in entries if until >= oldest_ms])
+        }
+        accepted = sorting.accepted
+        device_pks = self.roster.device_pks[sorting.rows[accepted]]
+        kept = []
+        for reading, device_pk in zip(accepted.tolist(), device_pks.tolist(), strict=True):
+            for alert_pk, until in self._captures.get(device_pk, ()):
+                if columns.timestamp_ms[reading] <= until:
+                    kept.append(_reading_from_columns(alert_pk, columns, reading))
+        AlertReading.objects.bulk_create(kept, ignore_conflicts=True)
+
+
+@dataclass
+class _Flags:
+    value: np.ndarray
+
+    @classmethod
+    def empty(cls, count: int) -> _Flags:
+        return cls(np.zeros(count, dtype=bool))
+
+
+def _monitored_before(old: Roster | None, old_pks: np.ndarray, new_pks: np.ndarray) -> np.ndarray:
+    """Per new device, whether it was monitored in the old roster."""
+    if old is None:
+        return np.zeros(len(new_pks), dtype=bool)
+    if np.array_equal(old_pks, new_pks):
+        return old.monitored
+    return carry_rows(_Flags(old.monitored), old_pks, new_pks, _Flags.empty).value
+
+
+def _history_capacity() -> int:
+    """Readings kept per device for the window before an alert (one per nominal interval)."""
+    before = conf.value("MONITORING_ALERT_WINDOW_BEFORE_SECONDS")
+    return before // max(conf.value("MONITORING_READING_SECONDS"), 1) + 1
+
+
+def _rank_within_runs(sorted_values: np.ndarray) -> np.ndarray:
+    """0 for the first of each run of equal values, 1 for the second, ..."""
+    count = len(sorted_values)
+    starts = np.ones(count, dtype=bool)
+    starts[1:] = sorted_values[1:] != sorted_values[:-1]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(count), 0))
+    return np.arange(count) - run_start
+
+
+def _excerpt(item) -> str:
+    try:
+        return orjson.dumps(item).decode()[:EXCERPT_LENGTH]
+    except TypeError:
+        return repr(item)[:EXCERPT_LENGTH]
+
+
+def _reading_from_columns(alert_pk: int, columns: Columns, i: int) -> AlertReading:
+    return AlertReading(
+        alert_id=alert_pk,
+        recorded_at=from_ms(int(columns.timestamp_ms[i])),
+        persons_present=int(columns.persons[i]),
+        activity_level=float(columns.activity[i]),
+        zone=int(columns.zone[i]),
+        pulse_bpm=_float_or_none(columns.pulse[i]),
+        pulse_quality=_float_or_none(columns.pulse_quality[i]),
+        breathing_rate=_float_or_none(columns.breathing[i]),
+        breathing_quality=_float_or_none(columns.breathing_quality[i]),
+        tampered=bool(columns.tampered[i]),
+        battery_percent=_float_or_none(columns.battery[i]),
+    )
+
+
+def _reading_from_history(alert_pk: int, entry) -> AlertReading:
+    return AlertReading(
+        alert_id=alert_pk,
+        recorded_at=from_ms(int(entry["timestamp_ms"])),
+        persons_present=int(entry["persons"]),
+        activity_level=_from_float32(entry["activity"]),
+        zone=int(entry["zone"]),
+        pulse_bpm=_from_float32(entry["pulse"]),
+        pulse_quality=_from_float32(entry["pulse_quality"]),
+        breathing_rate=_from_float32(entry["breathing"]),
+        breathing_quality=_from_float32(entry["breathing_quality"]),
+        tampered=bool(entry["tampered"]),
+        battery_percent=_from_float32(entry["battery"]),
+    )
+
+
+def _schedule_purge(now: datetime) -> None:
+    """Queue the retention job for the day these raw readings fall due (once per day)."""
+    from saferprisons.jobs import services as jobs
+
+    days = conf.value("MONITORING_RAW_READING_RETENTION_DAYS")
+    due = (now + timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    due += timedelta(days=1)
+    jobs.enqueue(
+        kind=JOB_PURGE_RAW_READINGS,
+        due_at=due,
+        dedupe_key=f"{JOB_PURGE_RAW_READINGS}:{due:%Y-%m-%d}",
+    )
+
+
+# --- The process's pipeline -----------------------------------------------------------------------
+
+_default: IngestPipeline | None = None
+_default_lock = threading.Lock()
+
+
+def default_pipeline() -> IngestPipeline:
+    """The pipeline of this process (the HTTP endpoint's; a consumer may make its own)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = IngestPipeline()
+        return _default
+
+
+def reset_default_pipeline() -> None:
+    """Forget the process's pipeline (tests; after a deployment changes settings)."""
+    global _default
+    with _default_lock:
+        _default = None

@@ -1,0 +1,167 @@
+"""The reading wire format (version 1) and the API's request and response bodies.
+
+``READING_FIELDS`` is the one description of a reading: ``validation.py`` checks readings against
+it and ``reading_json_schema()`` publishes it as docs/schemas/reading-v1.json (a test keeps the
+committed file identical).
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ninja import Schema
+
+from .conf import DEFAULTS
+from .constants import EXTERNAL_ID_MAX_LENGTH, EXTERNAL_ID_PATTERN, SCHEMA_VERSION
+
+STRING, INTEGER, NUMBER, BOOLEAN, ZONE = "string", "integer", "number", "boolean", "zone"
+# Timestamps up to the end of year 9999, so every accepted value converts to a datetime.
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: str
+    required: bool
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    # Optional fields that must come together (a measurement and its quality).
+    comes_with: str | None = None
+
+
+READING_FIELDS = (
+    FieldSpec("device_id", STRING, True, "The device's id as registered (Device.external_id)"),
+    FieldSpec(
+        "timestamp_ms",
+        INTEGER,
+        True,
+        "When the reading was taken: milliseconds since 1970-01-01T00:00:00Z (UTC)",
+        0,
+        MAX_TIMESTAMP_MS,
+    ),
+    FieldSpec("persons_present", INTEGER, True, "How many people the sensor detects", 0, 20),
+    FieldSpec(
+        "activity_level", NUMBER, True, "Movement from 0 (none) to 1 (vigorous), derived", 0, 1
+    ),
+    FieldSpec(
+        "zone",
+        ZONE,
+        False,
+        "Where the person is: bed, bathroom, door or elsewhere; null or absent when nobody is "
+        "located",
+    ),
+    FieldSpec(
+        "pulse_bpm",
+        NUMBER,
+        False,
+        "A spot pulse rate (beats per minute), only when measured",
+        0,
+        300,
+        comes_with="pulse_quality",
+    ),
+    FieldSpec(
+        "pulse_quality",
+        NUMBER,
+        False,
+        "Confidence in pulse_bpm from 0 to 1",
+        0,
+        1,
+        comes_with="pulse_bpm",
+    ),
+    FieldSpec(
+        "breathing_rate",
+        NUMBER,
+        False,
+        "A spot breathing rate (breaths per minute), only when measured",
+        0,
+        120,
+        comes_with="breathing_quality",
+    ),
+    FieldSpec(
+        "breathing_quality",
+        NUMBER,
+        False,
+        "Confidence in breathing_rate from 0 to 1",
+        0,
+        1,
+        comes_with="breathing_rate",
+    ),
+    FieldSpec("tampered", BOOLEAN, False, "The device is tampered with or obstructed"),
+    FieldSpec("battery_percent", NUMBER, False, "Battery charge, for battery devices", 0, 100),
+)
+FIELD_BY_NAME = {spec.name: spec for spec in READING_FIELDS}
+ZONE_NAMES = ["bed", "bathroom", "door", "elsewhere"]
+
+
+def _property(spec: FieldSpec) -> dict:
+    if spec.kind == ZONE:
+        return {"description": spec.description, "enum": [*ZONE_NAMES, None]}
+    prop: dict = {"description": spec.description, "type": spec.kind}
+    if spec.kind == STRING:
+        prop |= {"minLength": 1, "maxLength": EXTERNAL_ID_MAX_LENGTH}
+        prop["pattern"] = EXTERNAL_ID_PATTERN
+    if spec.minimum is not None:
+        prop["minimum"] = spec.minimum
+    if spec.maximum is not None:
+        prop["maximum"] = spec.maximum
+    return prop
+
+
+def reading_json_schema() -> dict:
+    """The published JSON Schema (draft 2020-12) for a message: one reading or a batch."""
+    reading = {
+        "type": "object",
+        "description": "One device's report at one moment. Unknown fields are ignored.",
+        "required": [spec.name for spec in READING_FIELDS if spec.required],
+        "properties": {spec.name: _property(spec) for spec in READING_FIELDS}
+        | {"schema_version": {"const": SCHEMA_VERSION}},
+        "dependentRequired": {
+            spec.name: [spec.comes_with] for spec in READING_FIELDS if spec.comes_with
+        },
+        "not": {"required": ["readings"]},
+    }
+    batch = {
+        "type": "object",
+        "description": "A gateway's batch: one message per wing per second.",
+        "required": ["schema_version", "readings"],
+        "properties": {
+            "schema_version": {"const": SCHEMA_VERSION},
+            "readings": {
+                "type": "array",
+                "maxItems": DEFAULTS["MONITORING_MAX_READINGS_PER_MESSAGE"],
+                "items": {"$ref": "#/$defs/reading"},
+            },
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:saferprisons:schemas:reading:{SCHEMA_VERSION}",
+        "title": f"saferprisons sensor readings, version {SCHEMA_VERSION}",
+        "description": (
+            "A message from a monitoring gateway: one reading, or a batch of readings. Only "
+            "derived signals: never video or images. See docs/monitoring-ingest.md."
+        ),
+        "oneOf": [{"$ref": "#/$defs/batch"}, {"$ref": "#/$defs/reading"}],
+        "$defs": {"reading": reading, "batch": batch},
+    }
+
+
+PUBLISHED_SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "schemas" / "reading-v1.json"
+
+
+def render_reading_schema() -> str:
+    """The text of docs/schemas/reading-v1.json (regenerate the file from this)."""
+    return json.dumps(reading_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- The HTTP endpoint ----------------------------------------------------------------------------
+
+
+class IngestResultOut(Schema):
+    accepted: int
+    duplicates: int
+    dropped_not_enrolled: int
+    dead_lettered: int
+    alerts_opened: int
