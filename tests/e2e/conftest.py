@@ -271,6 +271,27 @@ def e2e_estate(django_db_serialized_rollback, transactional_db, live_server):
     }
 
 
+@pytest.fixture
+def acct_assessor_training():
+    """Give a member of staff an ACCT assessor training record (current today by default)."""
+    from datetime import timedelta
+
+    from saferprisons.accounts.models import TrainingRecord
+    from saferprisons.acct.constants import ASSESSOR_COURSE
+    from saferprisons.core import clock
+
+    def give(user, *, completed_days_ago: int = 300, expires_in_days: int = 65):
+        today = clock.today_london()
+        return TrainingRecord.objects.create(
+            user=user,
+            course=ASSESSOR_COURSE,
+            completed_on=today - timedelta(days=completed_days_ago),
+            expires_on=today + timedelta(days=expires_in_days),
+        )
+
+    return give
+
+
 # --- journeys' building blocks ----------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from saferprisons.audit.constants import Action
 from saferprisons.audit.services import record
 from saferprisons.core.permissions import has_permission
 
-from .models import ApiToken, Role, User
+from .models import ApiToken, Role, TrainingRecord, User
 from .permissions import ADMINISTER
 
 
@@ -64,3 +64,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # created with manage.py create_api_token so the secret is shown once
+
+
+@admin.register(TrainingRecord)
+class TrainingRecordAdmin(admin.ModelAdmin):
+    """Where a system administrator records training such as ACCT_ASSESSOR (who may carry out
+    ACCT assessment interviews). Records are kept: an expired one explains a refusal."""
+
+    list_display = ("user", "course", "completed_on", "expires_on")
+    list_filter = ("course",)
+    search_fields = ("user__username", "user__last_name")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("recorded_at",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record(
+            actor=request.user,
+            action=Action.UPDATE if change else Action.CREATE,
+            object_type="training_record",
+            object_id=str(obj.pk),
+            after={
+                "user": obj.user.username,
+                "course": obj.course,
+                "completed_on": obj.completed_on.isoformat(),
+                "expires_on": obj.expires_on.isoformat(),
+            },
+        )

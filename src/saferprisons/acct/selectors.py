@@ -152,14 +152,21 @@ def _current_cells(prisoner_ids) -> dict[int, Location]:
     return {a.prisoner_id: a.cell for a in allocations}
 
 
-def _safer_cell_warning(case, review, cell, state_case) -> bool:
-    """HIGH risk, open, not in a safer cell, and no manager's decision since the latest review."""
-    if case.status != CaseStatus.OPEN or review is None or review.risk_level != RiskLevel.HIGH:
+def _safer_cell_warning(case, state: facts.CaseState, cell) -> bool:
+    """An open case at HIGH risk or under constant supervision, not in a safer cell, with no
+    manager's decision since the review (or plan) that made it so."""
+    if case.status != CaseStatus.OPEN or _is_safer_cell(cell):
         return False
-    if _is_safer_cell(cell):
+    review, plan = state.latest_review, state.plan
+    since = []
+    if review is not None and review.risk_level == RiskLevel.HIGH:
+        since.append(review.held_at)
+    if plan is not None and plan.constant:
+        since.append(plan.started_at)
+    if not since:
         return False
-    decided = state_case.latest_decision_at
-    return decided is None or decided < review.held_at
+    decided = case.latest_decision_at
+    return decided is None or decided < max(since)
 
 
 def safer_cell_options(prison: Prison, person: Prisoner) -> list[Location]:
@@ -267,9 +274,7 @@ def case_summary_for(principal, prison_number: str, *, now: datetime | None = No
     summary.caremap = list(CaremapItem.objects.filter(case=case))
     summary.current_cell = _current_cells([prisoner.pk]).get(prisoner.pk)
     summary.in_safer_cell = _is_safer_cell(summary.current_cell)
-    summary.safer_cell_warning = _safer_cell_warning(
-        case, state.latest_review, summary.current_cell, case
-    )
+    summary.safer_cell_warning = _safer_cell_warning(case, state, summary.current_cell)
     summary.open_tasks = list(StaffTask.objects.filter(case=case, done_at__isnull=True))
     _audit_view(principal, case, "summary")
     return summary
@@ -437,7 +442,7 @@ def wing_board(
             case.latest_concern_at is not None
             and case.latest_concern_at >= now - timings.new_concern
         )
-        warning = _safer_cell_warning(case, review, cell, case)
+        warning = _safer_cell_warning(case, state, cell)
         rank, rank_at = rules.urgency(
             items, now, timings, new_concern=new_concern, high_risk_unsafe=warning
         )

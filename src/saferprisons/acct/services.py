@@ -185,12 +185,15 @@ def _bump(case: AcctCase, *fields: str) -> None:
 def _in_time(moment: datetime | None, now: datetime, what: str, field: str, case: AcctCase):
     moment = moment or now
     rules.check_not_future(moment, now, what, field)
-    if moment < case.period_started_at:
+    opened = case.period_started_at
+    if moment < opened.replace(second=0, microsecond=0):
         raise ValidationFailed(
             f"The time of the {what} cannot be before the ACCT was opened or reopened",
             field=field,
         )
-    return moment
+    # Forms take times to the minute: 09:00 typed for an ACCT opened at 09:00:30 means "just
+    # after it opened", so it is recorded at the opening moment and counts in this period.
+    return max(moment, opened)
 
 
 def _staff_in_prison(user: User | None, case: AcctCase, field: str, role: str) -> User:
@@ -986,7 +989,7 @@ def record_entry(
     with transaction.atomic():
         locked = _lock_case(actor, case)
         _require_open(locked, f"record an {what}")
-        _in_time(occurred_at, now, what, "occurred_at", locked)
+        occurred_at = _in_time(occurred_at, now, what, "occurred_at", locked)
         entry = CaseEntry.objects.create(
             case=locked,
             kind=kind,

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -114,3 +114,35 @@ def test_admin_is_for_system_administrators_and_audits_changes(estate, client):
     event = AuditEvent.objects.filter(object_type="user", action="update").latest("sequence")
     assert event.after["band"] == "5" and event.after["roles"] == ["WING_OFFICER"]
     assert event.actor_label == "admin.hq"
+
+
+def test_admin_records_assessor_training_and_it_is_audited(estate, client):
+    from saferprisons.accounts.models import TrainingRecord
+    from saferprisons.audit.models import AuditEvent
+
+    admin = estate["admin"]
+    User.objects.filter(pk=admin.pk).update(is_staff=True)
+    client.force_login(admin)
+    officer = estate["officer"]
+    assert client.get("/django-admin/accounts/trainingrecord/add/").status_code == 200
+    # Expiry before completion is refused by the form and nothing is saved.
+    bad = {
+        "user": officer.pk,
+        "course": "ACCT_ASSESSOR",
+        "completed_on": "2026-11-01",
+        "expires_on": "2026-10-01",
+    }
+    assert client.post("/django-admin/accounts/trainingrecord/add/", bad).status_code == 200
+    assert not TrainingRecord.objects.exists()
+    good = {**bad, "expires_on": "2027-11-01"}
+    response = client.post("/django-admin/accounts/trainingrecord/add/", good)
+    assert response.status_code == 302
+    record = TrainingRecord.objects.get()
+    assert TrainingRecord.current_for(officer, "ACCT_ASSESSOR", date(2026, 11, 28)) == record
+    event = AuditEvent.objects.filter(object_type="training_record").latest("sequence")
+    assert event.after == {
+        "user": "officer.north",
+        "course": "ACCT_ASSESSOR",
+        "completed_on": "2026-11-01",
+        "expires_on": "2027-11-01",
+    }

@@ -273,3 +273,20 @@ def test_the_check_is_a_no_op_for_a_released_person_or_an_unknown_case(world):
     assert services.check_observation_overdue(case_id=case.public_id) is None
     assert services.check_observation_overdue(case_id=uuid.uuid4()) is None
     assert StaffTask.objects.filter(kind=TaskKind.OBSERVATION_OVERDUE).count() == 0
+
+
+def test_a_time_typed_to_the_minute_of_opening_counts_in_the_acct(world):
+    # Opened at 09:00:30; the form sends 09:00 (times are typed to the minute).
+    world.traveller.move_to(START + timedelta(seconds=30))
+    case = open_case(world)
+    world.traveller.move_to(START + timedelta(minutes=2))
+    entry = observe(world, case, START)
+    assert entry.occurred_at == START + timedelta(seconds=30)
+    plan = services.record_iap(actor=world.officer, case=case, plan="Keep safe", recorded_at=START)
+    assert plan.recorded_at == START + timedelta(seconds=30)
+    assert due(world, DueKind.IAP) is None  # the IAP counts in this ACCT
+    # A minute earlier is still refused, and nothing is written.
+    entries = CaseEntry.objects.count()
+    with pytest.raises(ValidationFailed, match="cannot be before the ACCT was opened"):
+        observe(world, case, START - timedelta(minutes=1))
+    assert CaseEntry.objects.count() == entries

@@ -302,3 +302,28 @@ def test_policy_settings_are_registered(world):
     assert not acct["ACCT_POST_CLOSURE_DAYS"].confirmed
     assert not acct["ACCT_UNSCHEDULED_REVIEW_HOURS"].confirmed
     assert "Local choice" in acct["ACCT_UNSCHEDULED_REVIEW_HOURS"].source
+
+
+def test_constant_supervision_outside_a_safer_cell_warns_too(ward):
+    case = ward.cases[2]  # RAISED risk, in an ordinary cell: no warning
+    assert not selectors.case_summary_for(ward.manager, "E0002AB").safer_cell_warning
+    ward.traveller.shift(timedelta(minutes=5))
+    services.hold_review(
+        actor=ward.manager,
+        case=case,
+        expected_version=fresh(case).version,
+        attendees=attendees(ward),
+        risk_level="RAISED",
+        supervision=rules.Supervision(constant=True),
+        next_review_at=clock.now() + timedelta(days=1),
+    )
+    assert selectors.case_summary_for(ward.manager, "E0002AB").safer_cell_warning
+    rows = {
+        r.case.prisoner.prison_number: r
+        for r in selectors.wing_board(ward.manager, ward.north).rows
+    }
+    assert rows["E0002AB"].safer_cell_warning
+    services.record_safer_cell_decision(
+        actor=ward.manager, case=case, reason="Constant watch from the landing office"
+    )
+    assert not selectors.case_summary_for(ward.manager, "E0002AB").safer_cell_warning
