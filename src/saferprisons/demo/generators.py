@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
@@ -486,19 +487,23 @@ class PersonSpec:
     notes: list[NoteSpec] = field(default_factory=list)
 
     @property
-    def on_acct(self) -> bool:
-        return any(a.code == "HA" and a.ended_days_ago is None for a in self.alerts)
-
-    @property
     def days_here(self) -> int:
         if self.transfer_days_ago is not None:
             return self.transfer_days_ago
         return self.days_in_custody
 
+    @property
+    def acct_history_limit(self) -> int:
+        """How many minutes back an ACCT here may have opened: after the person arrived.
 
-# Alert rates per person. ACCT alerts (HA open, HA1 post-closure, HA2 closed) are exclusive and
-# about 2% of men are on an open ACCT; self-harm is about ten times commoner among women (§7).
-_ACCT_RATES = {"men": (0.02, 0.01, 0.025), "women": (0.06, 0.03, 0.05)}
+        Arrival is placed on the day ``days_here`` ago, at the latest 20:00 (the writer's
+        ``_at``), so anything up to ``days_here`` days less 21 hours ago is after it.
+        """
+        return max(0, (self.days_here * 24 - 21) * 60)
+
+
+# Alert rates per person. The ACCT alerts (HA, HA1, HA2) are not drawn here: the ACCT histories
+# below set them, through the ACCT services, as they would in use.
 _ALERT_RATES = {
     "men": {
         "HC": 0.07, "HS": 0.05, "XSA": 0.02, "CSIP": 0.015, "XVL": 0.02, "F1": 0.03,
@@ -511,9 +516,6 @@ _ALERT_RATES = {
     },
 }  # fmt: skip
 _ALERT_COMMENTS = {
-    "HA": "ACCT opened after a concern was raised on the landing.",
-    "HA1": "ACCT closed at case review; post-closure checks in place.",
-    "HA2": "ACCT closed.",
     "HC": "Self-harm in custody recorded.",
     "HS": "History of self-harm in the community.",
     "XSA": "Assault on a member of staff.",
@@ -639,21 +641,6 @@ def _days_in_custody(rng: random.Random, legal_status: str) -> int:
 def _alerts(rng: random.Random, spec: PrisonSpec, days: int) -> list[AlertSpec]:
     group = "women" if spec.is_womens else "men"
     alerts = []
-    open_rate, post_rate, closed_rate = _ACCT_RATES[group]
-    roll = rng.random()
-    if roll < open_rate + post_rate + closed_rate:
-        opened = rng.randint(0, min(days, 120))
-        if roll < open_rate:
-            alerts.append(AlertSpec("HA", opened, None, _ALERT_COMMENTS["HA"]))
-        else:
-            closed = rng.randint(0, opened)
-            alerts.append(AlertSpec("HA", opened, closed, _ALERT_COMMENTS["HA"]))
-            if roll < open_rate + post_rate:
-                alerts.append(AlertSpec("HA1", closed, None, _ALERT_COMMENTS["HA1"]))
-            else:
-                after = rng.randint(0, closed)
-                alerts.append(AlertSpec("HA1", closed, after, _ALERT_COMMENTS["HA1"]))
-                alerts.append(AlertSpec("HA2", after, None, _ALERT_COMMENTS["HA2"]))
     for code, rate in _ALERT_RATES[group].items():
         if rng.random() < rate:
             alerts.append(
@@ -662,11 +649,9 @@ def _alerts(rng: random.Random, spec: PrisonSpec, days: int) -> list[AlertSpec]:
     return alerts
 
 
-def _notes(rng: random.Random, first: str, days: int, on_acct: bool) -> list[NoteSpec]:
+def _notes(rng: random.Random, first: str, days: int) -> list[NoteSpec]:
     count = rng.choices((1, 2, 3, 4, 5), cum_weights=(0.2, 0.5, 0.75, 0.9, 1.0))[0]
     types = [rng.choices(_NOTE_TYPES, cum_weights=_NOTE_TYPE_CUM)[0][0] for _ in range(count)]
-    if on_acct:
-        types.append(CaseNoteType.SAFER_CUSTODY)
     return [
         NoteSpec(
             note_type=note_type,
@@ -715,18 +700,23 @@ def people_for_prison(
             person.previous_cell_pick = rng.random()
             person.moved_days_ago = rng.randint(1, person.days_here - 1)
         person.alerts = _alerts(rng, spec, person.days_here)
-        person.notes = _notes(rng, first, person.days_here, person.on_acct)
+        person.notes = _notes(rng, first, person.days_here)
         people.append(person)
     return people
 
 
 def plan_allocations(
-    rng: random.Random, layout: PrisonLayout, people: list[PersonSpec]
+    rng: random.Random,
+    layout: PrisonLayout,
+    people: list[PersonSpec],
+    crisis_first: Mapping[str, int] | None = None,
 ) -> list[int]:
     """The cell index for each person, never over a cell's working capacity.
 
-    People on an open ACCT fill the safe and constant-supervision cells first; those cells are
-    otherwise kept free. About half the segregation places are used; reserve cells stay empty.
+    ``crisis_first`` (prison number -> priority, lowest first) names the people who take the safe
+    and constant-supervision places while they last: people on an open ACCT (``acct_histories``
+    puts those at high risk first). Those cells are otherwise kept free. About half the
+    segregation places are used; reserve cells stay empty.
     """
     crisis: list[int] = []
     pool: list[int] = []
@@ -742,15 +732,25 @@ def plan_allocations(
             pool.extend([index] * cell.working)
     rng.shuffle(crisis)
     rng.shuffle(pool)
+    priority = crisis_first or {}
+    wanting = sorted(
+        (p.prison_number for p in people if p.prison_number in priority), key=priority.__getitem__
+    )
+    in_crisis = {number: crisis.pop() for number in wanting[: len(crisis)]}
     plan = []
     for person in people:
-        if person.on_acct and crisis:
-            plan.append(crisis.pop())
+        if person.prison_number in in_crisis:
+            plan.append(in_crisis[person.prison_number])
         elif pool:
             plan.append(pool.pop())
         else:
             raise ValueError("Not enough places for the people generated")
     return plan
+
+
+def crisis_places(layout: PrisonLayout) -> int:
+    """Working places in the prison's safe and constant-supervision cells that are in use."""
+    return sum(c.working for c in layout.cells if c.is_crisis and not c.deactivated)
 
 
 # --- Staff -----------------------------------------------------------------------------------

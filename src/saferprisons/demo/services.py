@@ -7,6 +7,10 @@ too long. Instead the invariants the services keep are kept here by construction
 the database: every cell's ``occupied`` is set in one statement from the open allocations, under the
 check constraint that it never exceeds working capacity. One audit event summarises each seed and
 each flush (docs/adr/0006-synthetic-data.md).
+
+ACCT histories (demo/acct_histories.py) are the exception for the tiny and demo sizes: they are
+replayed through the ACCT services, so they are exactly what the application records, each action
+audited at its fictional moment; the estate size writes the same rows in bulk (demo/acct_writer.py).
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from saferprisons.accounts.models import KioskCredential, Role, User
+from saferprisons.accounts.models import KioskCredential, Role, TrainingRecord, User
 from saferprisons.accounts.roles import ROLES
 from saferprisons.accounts.services import sync_roles
+from saferprisons.acct.constants import ASSESSOR_COURSE, JOB_OBSERVATION_OVERDUE, JOB_REVIEW_DUE
+from saferprisons.acct.models import AcctCase, CaseEntry, CaseReview, StaffTask
+from saferprisons.acct.selectors import estate_overdue_now
 from saferprisons.audit.actors import SYSTEM
 from saferprisons.audit.constants import Action
 from saferprisons.audit.models import AuditEvent
@@ -32,6 +39,8 @@ from saferprisons.audit.services import record
 from saferprisons.core import clock
 from saferprisons.estate.constants import LocationLevel
 from saferprisons.estate.models import CellType, Location, Prison
+from saferprisons.jobs.constants import JobStatus
+from saferprisons.jobs.models import Job
 from saferprisons.people.constants import CaseNoteType, CustodyStatus, MovementKind
 from saferprisons.people.models import (
     AlertCode,
@@ -42,6 +51,8 @@ from saferprisons.people.models import (
     Prisoner,
 )
 
+from . import acct_histories as ah
+from . import acct_writer
 from . import generators as gen
 
 DEMO_PIN = "1357"
@@ -70,6 +81,10 @@ class SeedReport:
     counts: dict[str, int] = field(default_factory=dict)
     staff: list[gen.StaffSpec] = field(default_factory=list)
     sample_prison_numbers: list[str] = field(default_factory=list)
+    acct_writer: str = ""
+    # ACCTs by stage (acct_histories.STAGES order), and what is overdue now by due kind.
+    acct_stages: dict[str, int] = field(default_factory=dict)
+    acct_overdue: dict[str, int] = field(default_factory=dict)
     pin: str = DEMO_PIN
     password: str = DEMO_PASSWORD
 
@@ -85,10 +100,20 @@ def seed_demo(
     flush: bool = False,
     analyze: bool = True,
     progress: Callable[[str], None] | None = None,
+    acct_writer_name: str | None = None,
 ) -> SeedReport:
-    """Generate and write one size of demo data. Refuses if data exists, unless ``flush``."""
+    """Generate and write one size of demo data. Refuses if data exists, unless ``flush``.
+
+    ACCT histories go through the ACCT services, except for the ``estate`` size, where they are
+    written in bulk (``acct_writer_name`` overrides; see demo/acct_writer.py).
+    """
     if size not in gen.SIZES:
         raise ValueError(f"Unknown size {size!r}; choose one of {', '.join(gen.SIZES)}")
+    writer_name = acct_writer_name or ("bulk" if size == "estate" else "services")
+    if writer_name not in acct_writer.WRITERS:
+        raise ValueError(
+            f"Unknown ACCT writer {writer_name!r}; choose one of {', '.join(acct_writer.WRITERS)}"
+        )
     say = progress or (lambda message: None)
     if has_domain_data():
         if not flush:
@@ -99,22 +124,37 @@ def seed_demo(
         flushed = flush_demo_data()
         say(f"flushed existing data: {flushed}")
     started = time.perf_counter()
-    report = SeedReport(size=size, seed=seed)
+    report = SeedReport(size=size, seed=seed, acct_writer=writer_name)
     with transaction.atomic():
         _Writer(report, say).run()
+        report.acct_overdue = overdue_now()
         report.seconds = round(time.perf_counter() - started, 2)
         record(
             actor=SYSTEM,
             action=Action.CREATE,
             object_type="demo_seed",
             object_id=f"{size}:{seed}",
-            details={"size": size, "seed": seed, "counts": report.counts},
+            details={
+                "size": size,
+                "seed": seed,
+                "counts": report.counts,
+                "acct_writer": writer_name,
+                "acct_stages": report.acct_stages,
+            },
         )
     if analyze:
         refresh_statistics()
     report.seconds = round(time.perf_counter() - started, 2)
     say(f"done in {report.seconds:.1f}s")
     return report
+
+
+def overdue_now() -> dict[str, int]:
+    """What the ACCT rules find overdue now across the estate, by due kind."""
+    counts: dict[str, int] = {}
+    for row in estate_overdue_now().rows:
+        counts[row.kind] = counts.get(row.kind, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def refresh_statistics() -> None:
@@ -173,19 +213,59 @@ class _Writer:
         total = sum(s.target_population for s in specs)
         numbers = gen.prison_numbers(gen.sub_rng(self.seed, "numbers"), total)
         offset = 0
+        showcase = self.report.size != "estate"
+        self.acct: list[tuple[ah.AcctHistory, acct_writer.Subject]] = []
         for index, spec in enumerate(specs):
             chunk = numbers[offset : offset + spec.target_population]
             offset += spec.target_population
             rng = gen.sub_rng(self.seed, spec.code, "people")
             people = gen.people_for_prison(rng, spec, chunk, other_prisons=len(specs) - 1)
-            plan = gen.plan_allocations(rng, self.layouts[spec.code], people)
-            self._write_people(spec, people, plan)
+            layout = self.layouts[spec.code]
+            histories = ah.acct_histories(
+                gen.sub_rng(self.seed, spec.code, "acct"),
+                spec,
+                people,
+                safer_places=gen.crisis_places(layout),
+                showcase=showcase,
+            )
+            plan = gen.plan_allocations(rng, layout, people, ah.crisis_priority(histories))
+            prisoners = self._write_people(spec, people, plan)
+            by_number = {
+                p.prison_number: (p, cell) for p, cell in zip(prisoners, plan, strict=True)
+            }
+            for history in histories:
+                prisoner, cell_index = by_number[history.prison_number]
+                wing = layout.cells[cell_index].wing
+                self.acct.append(
+                    (history, acct_writer.Subject(prisoner, self.prisons[spec.code], wing))
+                )
             if (index + 1) % 20 == 0:
                 self.say(f"people in {index + 1} of {len(specs)} prisons")
             if len(self.report.sample_prison_numbers) < 5:
                 self.report.sample_prison_numbers.append(chunk[0])
         self._set_occupancy()
         self.say(f"{self.counts.get('prisoners', 0)} people")
+        self._write_acct()
+
+    # --- ACCT --------------------------------------------------------------------------------
+
+    def _write_acct(self) -> None:
+        stages = {stage: 0 for stage in ah.STAGES}
+        for history, _ in self.acct:
+            stages[history.stage] += 1
+        self.report.acct_stages = stages
+        acct_writer.write(
+            writer=self.report.acct_writer,
+            now=self.now,
+            histories=self.acct,
+            users=self.users,
+            username_for=gen.username_for,
+        )
+        self.counts["acct_cases"] = AcctCase.objects.count()
+        self.counts["acct_reviews"] = CaseReview.objects.count()
+        self.counts["acct_entries"] = CaseEntry.objects.count()
+        self.counts["acct_tasks"] = StaffTask.objects.count()
+        self.say(f"{self.counts['acct_cases']} ACCTs ({self.report.acct_writer})")
 
     # --- staff -------------------------------------------------------------------------------
 
@@ -222,6 +302,7 @@ class _Writer:
             )  # fmt: skip
             User.roles.through.objects.filter(user__in=kept).delete()
             User.prisons.through.objects.filter(user__in=kept).delete()
+            TrainingRecord.objects.filter(user__in=kept).delete()
         self._bulk(User, new, "staff_users")
         self.counts["staff_users"] = len(specs)
         self.users = {u.username: u for u in [*new, *kept]}
@@ -235,6 +316,27 @@ class _Writer:
             )
         User.roles.through.objects.bulk_create(role_links, batch_size=BATCH_SIZE)
         User.prisons.through.objects.bulk_create(prison_links, batch_size=BATCH_SIZE)
+        self._write_training()
+
+    def _write_training(self) -> None:
+        """ACCT assessor training for each prison's staff (one expired record per prison)."""
+        records = []
+        for spec in self.specs:
+            for training in ah.assessor_training(gen.sub_rng(self.seed, spec.code, "training")):
+                user = self.user_for(training.role_code, spec.code)
+                if user is None:
+                    continue
+                completed = self.today - timedelta(days=training.completed_days_ago)
+                records.append(
+                    TrainingRecord(
+                        user=user,
+                        course=ASSESSOR_COURSE,
+                        completed_on=completed,
+                        expires_on=completed + timedelta(days=training.valid_days),
+                        recorded_at=self._at(training.completed_days_ago, 17 * 60),
+                    )
+                )
+        self._bulk(TrainingRecord, records, "training_records")
 
     def user_for(self, role_code: str, prison_code: str) -> User | None:
         return self.users.get(gen.username_for(role_code, prison_code))
@@ -338,7 +440,7 @@ class _Writer:
         )
         return min(moment, self.now - timedelta(minutes=1))
 
-    def _write_people(self, spec: gen.PrisonSpec, people, plan: list[int]) -> None:
+    def _write_people(self, spec: gen.PrisonSpec, people, plan: list[int]) -> list[Prisoner]:
         prison = self.prisons[spec.code]
         others = [s.code for s in self.specs if s.code != spec.code]
         manager = self.user_for("CUSTODIAL_MANAGER", spec.code)
@@ -484,6 +586,7 @@ class _Writer:
         self._bulk(PersonAlert, alerts, "person_alerts")
         self._bulk(CaseNote, notes, "case_notes")
         self._bulk(KioskCredential, credentials, "kiosk_credentials")
+        return prisoners
 
 
 # --- flush -----------------------------------------------------------------------------------
@@ -526,6 +629,10 @@ def flush_demo_data() -> dict[str, int]:
         codes = [*Prison.objects.values_list("code", flat=True), None]
         usernames = {gen.username_for(role, code) for role in ROLES for code in codes}
         counts["people_rows"] = _purge(Prisoner.objects.all())
+        # The worker's pending ACCT timers name cases that are gone (they would be no-ops).
+        counts["acct_timers"] = Job.objects.filter(
+            kind__in=(JOB_OBSERVATION_OVERDUE, JOB_REVIEW_DUE), status=JobStatus.QUEUED
+        ).delete()[0]
         counts["location_rows"] = sum(
             _purge(Location.objects.filter(level=level))
             for level in (LocationLevel.CELL, LocationLevel.LANDING, LocationLevel.WING)

@@ -5,6 +5,7 @@ from collections import Counter
 
 from saferprisons.accounts.roles import ROLES
 from saferprisons.demo import generators as gen
+from saferprisons.demo.acct_histories import acct_histories, crisis_priority
 from saferprisons.estate.constants import MAX_CAPACITY, CellTypeCode
 from saferprisons.people.constants import PRISON_NUMBER_RE
 
@@ -85,14 +86,12 @@ def test_people_have_names_from_the_lists_and_dates_of_birth_from_the_fixed_date
     assert women and all(p.first_name in gen.FEMALE_FIRST_NAMES for p in women)
 
 
-def test_alert_rates_are_plausible_and_acct_alerts_are_exclusive():
+def test_alert_rates_are_plausible_and_acct_alerts_are_left_to_the_acct_histories():
     people = _people(8)
-    on_acct = sum(p.on_acct for p in people) / len(people)
-    assert 0.005 < on_acct < 0.08  # about 2% of men, more of women
     for person in people:
         active = [a.code for a in person.alerts if a.ended_days_ago is None]
         assert len(active) == len(set(active))  # one active alert per code
-        assert sum(code in {"HA", "HA1", "HA2"} for code in active) <= 1
+        assert not {"HA", "HA1", "HA2"} & {a.code for a in person.alerts}
         for alert in person.alerts:
             assert alert.ended_days_ago is None or alert.ended_days_ago <= alert.days_ago
     notes = Counter(n.sensitivity for p in people for n in p.notes)
@@ -127,15 +126,28 @@ def test_allocation_plan_respects_capacity_and_puts_acct_people_in_safe_cells():
     layout = gen.prison_layout(gen.sub_rng(9, spec.code, "layout"), spec)
     numbers = gen.prison_numbers(gen.sub_rng(9, "numbers"), spec.target_population)
     people = gen.people_for_prison(rng, spec, numbers, other_prisons=2)
-    plan = gen.plan_allocations(rng, layout, people)
+    histories = acct_histories(
+        gen.sub_rng(9, spec.code, "acct"),
+        spec,
+        people,
+        safer_places=gen.crisis_places(layout),
+        showcase=False,
+    )
+    priority = crisis_priority(histories)
+    plan = gen.plan_allocations(rng, layout, people, priority)
     use = Counter(plan)
     for index, count in use.items():
         cell = layout.cells[index]
         assert count <= cell.working
         assert not cell.deactivated and not cell.is_reserve
-    for person, index in zip(people, plan, strict=True):
-        if layout.cells[index].is_crisis:
-            assert person.on_acct
+    by_number = {h.prison_number: h for h in histories}
+    in_crisis = {
+        p.prison_number for p, i in zip(people, plan, strict=True) if layout.cells[i].is_crisis
+    }
+    # Only people on an open ACCT are in the safe cells, and everyone at high risk who should be.
+    assert in_crisis and in_crisis <= set(priority)
+    assert all(by_number[n].status == "OPEN" for n in in_crisis)
+    assert {n for n, rank in priority.items() if rank == 0} <= in_crisis
     places = sum(c.working for c in layout.cells if not c.deactivated)
     assert 0.8 < len(people) / places < 0.95
 

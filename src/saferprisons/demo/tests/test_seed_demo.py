@@ -21,8 +21,10 @@ from saferprisons.people.models import CaseNote, CellAllocation, Movement, Perso
 
 
 def seed(seed: int = 7, *, flush: bool = False) -> str:
+    # ACCT histories in bulk: replaying them through the ACCT services takes several seconds
+    # each time, and test_seed_acct.py covers that path (and that both write the same rows).
     out = StringIO()
-    call_command("seed_demo", size="tiny", seed=seed, flush=flush, stdout=out)
+    call_command("seed_demo", size="tiny", seed=seed, flush=flush, acct_writer="bulk", stdout=out)
     return out.getvalue()
 
 

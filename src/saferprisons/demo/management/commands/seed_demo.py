@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from saferprisons.accounts.roles import ROLES
-from saferprisons.demo import generators
+from saferprisons.acct.constants import DueKind
+from saferprisons.demo import acct_histories, acct_writer, generators
 from saferprisons.demo.services import DemoDataExists, SeedReport, seed_demo
 
 
@@ -22,14 +23,22 @@ class Command(BaseCommand):
             action="store_true",
             help="Remove existing prisons, people and demo staff first (audit events are kept).",
         )
+        parser.add_argument(
+            "--acct-writer",
+            choices=acct_writer.WRITERS,
+            default=None,
+            help="How ACCT histories are written: through the ACCT services (default, except for "
+            "the estate size) or in bulk (default for the estate size).",
+        )
 
-    def handle(self, *args, size, seed, flush, **options):
+    def handle(self, *args, size, seed, flush, acct_writer=None, **options):
         verbose = options.get("verbosity", 1) >= 2
         try:
             report = seed_demo(
                 size=size,
                 seed=seed,
                 flush=flush,
+                acct_writer_name=acct_writer,
                 progress=(lambda message: self.stdout.write(f"  {message}")) if verbose else None,
             )
         except DemoDataExists as error:
@@ -44,7 +53,22 @@ def summary(report: SeedReport) -> str:
     counts = ", ".join(f"{name.replace('_', ' ')} {n:,}" for name, n in report.counts.items())
     return (
         f"Seeded '{report.size}' (seed {report.seed}) in {report.seconds:.1f}s: {counts}.\n"
+        f"{acct_summary(report)}\n"
         "All names, prisons and numbers are fictional."
+    )
+
+
+def acct_summary(report: SeedReport) -> str:
+    stages = "; ".join(
+        f"{acct_histories.STAGE_LABELS[stage]} {n:,}" for stage, n in report.acct_stages.items()
+    )
+    overdue = ", ".join(
+        f"{DueKind(kind).label.lower()} {n:,}" for kind, n in report.acct_overdue.items()
+    )
+    return (
+        f"ACCTs by stage ({sum(report.acct_stages.values()):,}, written through the "
+        f"{'ACCT services' if report.acct_writer == 'services' else 'bulk writer'}): {stages}.\n"
+        f"Overdue now: {overdue or 'nothing'}."
     )
 
 
