@@ -23,6 +23,10 @@ EXPECTED_OPERATIONS = {
     ("GET", "/audit/events"): "audit.view_events",
     ("GET", "/jobs/status"): "jobs.view_status",
     ("POST", "/monitoring/readings"): "monitoring.ingest",
+    ("GET", "/monitoring/prisons/{code}/alerts"): "monitoring.view_alerts",
+    ("POST", "/monitoring/alerts/{alert_id}/acknowledge"): "monitoring.respond",
+    ("POST", "/monitoring/alerts/{alert_id}/reset"): "monitoring.respond",
+    ("POST", "/monitoring/alerts/{alert_id}/resolve"): "monitoring.respond",
     ("GET", "/acct/people/{prison_number}"): "acct.view_case",
     ("GET", "/acct/people/{prison_number}/timeline"): "acct.view_case",
     ("POST", "/acct/people/{prison_number}/concerns"): "acct.raise_concern",
@@ -136,6 +140,10 @@ def test_the_project_serves_the_api_under_api_with_every_url_declared():
         "api/audit/events",
         "api/jobs/status",
         "api/me",
+        "api/monitoring/alerts/<alert_id>/acknowledge",
+        "api/monitoring/alerts/<alert_id>/reset",
+        "api/monitoring/alerts/<alert_id>/resolve",
+        "api/monitoring/prisons/<code>/alerts",
         "api/monitoring/readings",
         "api/openapi.json",
         "api/prisoners",
@@ -163,17 +171,18 @@ MATRIX_ENDPOINTS = [
     "/api/jobs/status",
     "/api/acct/prisons/XNA/board",
     "/api/acct/estate/overdue",
+    "/api/monitoring/prisons/XNA/alerts",
 ]
 MATRIX = {
-    "WING_OFFICER": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
-    "HEALTHCARE": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
-    "CUSTODIAL_MANAGER": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
-    "SECURITY": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
-    "DUTY_GOVERNOR": [200, 200, 200, 200, 200, 200, 403, 200, 200, 200],
-    "PSYCHOLOGIST": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403],
-    "HQ_ANALYST": [200, 403, 403, 403, 403, 403, 403, 403, 403, 200],
-    "AUDITOR": [200, 403, 403, 403, 403, 403, 200, 403, 403, 403],
-    "SYSTEM_ADMIN": [200, 200, 200, 403, 403, 403, 403, 200, 403, 403],
+    "WING_OFFICER": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403, 200],
+    "HEALTHCARE": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403, 200],
+    "CUSTODIAL_MANAGER": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403, 200],
+    "SECURITY": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403, 200],
+    "DUTY_GOVERNOR": [200, 200, 200, 200, 200, 200, 403, 200, 200, 200, 200],
+    "PSYCHOLOGIST": [200, 200, 200, 200, 200, 200, 403, 200, 200, 403, 200],
+    "HQ_ANALYST": [200, 403, 403, 403, 403, 403, 403, 403, 403, 200, 403],
+    "AUDITOR": [200, 403, 403, 403, 403, 403, 200, 403, 403, 403, 403],
+    "SYSTEM_ADMIN": [200, 200, 200, 403, 403, 403, 403, 200, 403, 403, 403],
 }
 
 
@@ -191,4 +200,4 @@ def test_no_role_and_no_prison_sees_nothing(world, staff_client):
 
     client = staff_client(make_user("nobody", [], []))
     statuses = [client.get(url).status_code for url in MATRIX_ENDPOINTS]
-    assert statuses == [200, 403, 403, 403, 403, 403, 403, 403, 403, 403]
+    assert statuses == [200, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403]

@@ -4,6 +4,8 @@ A deployment overrides any of these in its Django settings; ``MonitoringConfig.r
 the defaults for the rest, so ``settings.MONITORING_...`` always has a value.
 """
 
+import os
+
 from django.conf import settings
 
 DEFAULTS = {
@@ -28,6 +30,19 @@ DEFAULTS = {
     "MONITORING_DEAD_LETTERS_PER_MESSAGE": 20,
     # Nominal time between a device's readings: one reading counts this long in a zone.
     "MONITORING_READING_SECONDS": 1,
+    # An escalation step this late whose job will not run by itself (its worker died, it is
+    # waiting to retry, it was cancelled) gets a fresh job and token (docs/adr/0011).
+    "MONITORING_ESCALATION_LATE_SECONDS": 5,
+    # The escalation sweeper runs at most once per this many seconds, and only while steps wait.
+    "MONITORING_ESCALATION_SWEEP_SECONDS": 2,
+    # GOV.UK Notify: e-mail and SMS are sent only when a key and the template are configured.
+    "MONITORING_NOTIFY_API_KEY": os.environ.get("MONITORING_NOTIFY_API_KEY", ""),
+    "MONITORING_NOTIFY_EMAIL_TEMPLATE_ID": os.environ.get(
+        "MONITORING_NOTIFY_EMAIL_TEMPLATE_ID", ""
+    ),
+    "MONITORING_NOTIFY_SMS_TEMPLATE_ID": os.environ.get("MONITORING_NOTIFY_SMS_TEMPLATE_ID", ""),
+    # The service's address, for the console link in e-mails and texts (none when empty).
+    "MONITORING_SITE_URL": os.environ.get("MONITORING_SITE_URL", ""),
 }
 
 

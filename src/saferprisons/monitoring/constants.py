@@ -198,3 +198,67 @@ NOT_CONSTANT_SUPERVISION = (
     "Monitoring technology supports staff care. It is not constant supervision and does not "
     "replace ACCT observations."
 )
+
+# --- Escalation and notifications (docs/adr/0011) -------------------------------------------------
+
+# What every monitoring screen says plainly (the wording of issue 4).
+NOT_SUPERVISION_NOTICE = (
+    "Monitoring is not constant supervision and does not replace ACCT observations."
+)
+
+
+class EscalationStatus(models.TextChoices):
+    PENDING = "PENDING", "Waiting"
+    FIRED = "FIRED", "Sent"
+    CANCELLED = "CANCELLED", "Not needed: the alert was answered"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "QUEUED", "Waiting to be sent"
+    SENT = "SENT", "Sent"
+    FAILED = "FAILED", "Could not be sent"
+
+
+JOB_ESCALATE = "monitoring.escalate"
+JOB_SWEEP_ESCALATIONS = "monitoring.sweep_escalations"
+JOB_DELIVER_NOTIFICATION = "monitoring.deliver_notification"
+
+# The worker waits WORKER_POLL_SECONDS between passes that find little to do, so a step can be
+# that late plus the time to run the pass: for "within 1 s at p99" the poll must be well under a
+# second (docs/adr/0011; tests/test_escalation_timing.py measures it).
+ESCALATION_WORKER_POLL_SECONDS = 0.25
+
+MAX_ESCALATION_STEPS = 5
+MAX_ESCALATION_DELAY_SECONDS = 3600
+PHONE_NUMBER_PATTERN = r"^\+?[0-9][0-9 ]{8,18}[0-9]$"
+
+# Who an escalation can reach: the roles that see monitoring alerts. The orderly officer (the
+# manager in charge of the prison's routine that shift) holds the custodial manager role.
+ESCALATION_ROLES = (
+    "WING_OFFICER",
+    "CUSTODIAL_MANAGER",
+    "HEALTHCARE",
+    "DUTY_GOVERNOR",
+    "SECURITY",
+    "PSYCHOLOGIST",
+)
+
+# A prison that has not set its chain gets this one (issue 4's example; a local choice). A
+# low-priority alert (awareness) goes only to the wing.
+DEFAULT_ESCALATION = (
+    {
+        "delay_seconds": 0,
+        "roles": ("WING_OFFICER",),
+        "priorities": (Priority.HIGH, Priority.MEDIUM, Priority.LOW),
+    },
+    {
+        "delay_seconds": 60,
+        "roles": ("CUSTODIAL_MANAGER",),
+        "priorities": (Priority.HIGH, Priority.MEDIUM),
+    },
+    {
+        "delay_seconds": 180,
+        "roles": ("HEALTHCARE", "DUTY_GOVERNOR"),
+        "priorities": (Priority.HIGH, Priority.MEDIUM),
+    },
+)

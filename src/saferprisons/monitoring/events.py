@@ -3,6 +3,7 @@ Sent only after the change has committed; a failing receiver is logged and the c
 
 - ``alert_opened``: alert_ids (the new alerts' primary keys).
 - ``alert_acknowledged``, ``alert_reset``: alert.
+- ``alert_escalated``: alert, escalation (the step of its chain that was just sent).
 - ``alert_resolved``: alert (with its outcome; SELF_HARM_FOUND starts an incident and demands an
   ACCT review in the apps that own those).
 """
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 alert_opened = Signal()
 alert_acknowledged = Signal()
 alert_reset = Signal()
+alert_escalated = Signal()
 alert_resolved = Signal()
 
 

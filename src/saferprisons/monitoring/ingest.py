@@ -37,7 +37,7 @@ from saferprisons.audit.constants import Action
 from saferprisons.audit.services import record
 from saferprisons.core import clock
 
-from . import conf, events
+from . import conf, escalation, events
 from .constants import (
     JOB_PURGE_RAW_READINGS,
     RULE_ORDER,
@@ -505,7 +505,10 @@ class IngestPipeline:
             self._keep_raw_readings(alert.pk, row, at_ms, columns, sorting)
             opened.append(_Opened(alert.pk, int(self.roster.device_pks[row]), at_ms + after_ms))
         if opened:
-            events.announce(events.alert_opened, alert_ids=[item.alert_pk for item in opened])
+            alert_ids = [item.alert_pk for item in opened]
+            # The chain is copied and its jobs queued in this transaction (docs/adr/0011).
+            escalation.start_escalations(alert_ids)
+            events.announce(events.alert_opened, alert_ids=alert_ids)
             _schedule_purge(now)
         return opened
 

@@ -9,8 +9,13 @@ Invariants the database keeps:
 - at most one open alert per cell and rule (a partial unique index: a second "open" is a no-op);
 - a resolved alert has an outcome and who resolved it; a high-priority one was reset first;
 - a manager's enrolment decision has its reason; an enrolment ends after it starts;
-- one rollup per device and minute; one ingest counter per prison and minute.
+- one rollup per device and minute; one ingest counter per prison and minute;
+- an escalation step's status matches its stamps (fired or cancelled when, never both); each
+  step of an alert, each role's notification and each delivery exists once; an incident is
+  pending only for "self-harm found".
 """
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -26,12 +31,16 @@ from .constants import (
     EXTERNAL_ID_PATTERN,
     GATEWAY_CODE_MAX_LENGTH,
     GATEWAY_CODE_PATTERN,
+    MAX_ESCALATION_DELAY_SECONDS,
+    MAX_ESCALATION_STEPS,
     REASON_MAX_LENGTH,
     AlertOutcome,
     AlertStatus,
     DeadLetterReason,
+    DeliveryStatus,
     DeviceKind,
     EnrolmentBasis,
+    EscalationStatus,
     Priority,
     RuleKind,
     Zone,
@@ -344,6 +353,15 @@ class Alert(PublicIdModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=AlertOutcome.choices, blank=True)
     resolution_note = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
+    # "Self-harm found": the ACCT review it demanded (if the person was on an open ACCT), and a
+    # placeholder for the incident report, which a later issue links (docs/adr/0011).
+    acct_review_demand = models.ForeignKey(
+        "acct.ReviewDemand", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    incident_pending = models.BooleanField(
+        default=False, help_text="An incident must be reported (the incidents app links it)"
+    )
+    incident_reference = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -371,6 +389,10 @@ class Alert(PublicIdModel):
                     & (~Q(priority=Priority.HIGH) | Q(reset_at__isnull=False))
                 ),
                 name="monitoring_alert_resolved_with_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(incident_pending=False) | Q(outcome=AlertOutcome.SELF_HARM_FOUND),
+                name="monitoring_alert_incident_only_for_self_harm",
             ),
         ]
         indexes = [
@@ -422,3 +444,188 @@ class AlertReading(models.Model):
 
     def __str__(self) -> str:
         return f"Reading for alert {self.alert_id} at {self.recorded_at:%H:%M:%S}"
+
+
+class EscalationStep(models.Model):
+    """One step of a prison's escalation chain: who is told about an alert nobody has
+    acknowledged, how long after it opened, for which priorities, and (optionally) a duty e-mail
+    address and mobile number for GOV.UK Notify. Set by managers (``services``); each alert keeps
+    its own copy (``AlertEscalation``), so a later change never alters an open alert."""
+
+    prison = models.ForeignKey("estate.Prison", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveSmallIntegerField()
+    delay_seconds = models.PositiveIntegerField()
+    roles = models.JSONField(default=list, help_text="Role codes told in the app")
+    priorities = models.JSONField(default=list, help_text="Alert priorities this step is for")
+    email_address = models.EmailField(blank=True)
+    phone_number = models.CharField(max_length=20, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["prison", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prison", "number"], name="monitoring_escalation_step_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1, number__lte=MAX_ESCALATION_STEPS),
+                name="monitoring_escalation_step_number_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(delay_seconds__lte=MAX_ESCALATION_DELAY_SECONDS),
+                name="monitoring_escalation_step_delay_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.number} for {self.prison_id} after {self.delay_seconds} s"
+
+
+class AlertEscalation(models.Model):
+    """One step of the chain, copied onto an alert when it opened, with its own due time.
+
+    A worker job carries ``token``; firing locks the alert and then this row and does anything
+    only if the step is still PENDING with that token and the alert is unanswered. Answering the
+    alert cancels its waiting steps and replaces their tokens; the sweeper gives a late step a
+    new job and token. So a repeated, superseded or cancelled job does nothing."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="escalations")
+    number = models.PositiveSmallIntegerField()
+    delay_seconds = models.PositiveIntegerField()
+    roles = models.JSONField(default=list)
+    email_address = models.EmailField(blank=True)
+    phone_number = models.CharField(max_length=20, blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.PENDING
+    )
+    token = models.UUIDField(default=uuid.uuid4)
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    fired_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    rekicks = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["alert", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "number"], name="monitoring_alert_step_once"),
+            models.CheckConstraint(
+                condition=Q(
+                    status=EscalationStatus.PENDING,
+                    fired_at__isnull=True,
+                    cancelled_at__isnull=True,
+                )
+                | Q(
+                    status=EscalationStatus.FIRED,
+                    fired_at__isnull=False,
+                    cancelled_at__isnull=True,
+                )
+                | Q(
+                    status=EscalationStatus.CANCELLED,
+                    fired_at__isnull=True,
+                    cancelled_at__isnull=False,
+                ),
+                name="monitoring_alert_step_status_stamped",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status=EscalationStatus.PENDING),
+                name="monitoring_pending_steps",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.number} of alert {self.alert_id} ({self.status})"
+
+
+class Notification(models.Model):
+    """In-app: an alert was escalated to a role in a prison. Everyone holding the role there sees
+    it in their monitoring notifications, with the alert's current state."""
+
+    prison = models.ForeignKey("estate.Prison", on_delete=models.PROTECT, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    escalation = models.ForeignKey(
+        AlertEscalation, on_delete=models.CASCADE, related_name="notifications"
+    )
+    role = models.CharField(max_length=30)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "role"], name="monitoring_notification_once_per_role"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["prison", "role", "-created_at"], name="monitoring_notifications_for"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.alert_id} for {self.role}"
+
+
+class NotificationDelivery(PublicIdModel):
+    """A notice sent outside the system (e-mail, SMS) for one escalation step, by a worker job.
+    Carries no name or prison number: the console is where staff see who it is."""
+
+    escalation = models.ForeignKey(
+        AlertEscalation, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=20)
+    recipient = models.CharField(max_length=254)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "channel", "recipient"], name="monitoring_delivery_once"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DeliveryStatus.SENT) | Q(sent_at__isnull=False),
+                name="monitoring_delivery_sent_stamped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} for step {self.escalation_id} ({self.status})"
+
+
+class ConsumerHeartbeat(models.Model):
+    """One row per MQTT consumer name, refreshed while it runs; the status page reads it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    client_id = models.CharField(max_length=150)
+    pid = models.PositiveIntegerField()
+    hostname = models.CharField(max_length=255)
+    started_at = models.DateTimeField()
+    last_beat_at = models.DateTimeField()
+    connected = models.BooleanField(default=False)
+    backlog = models.PositiveIntegerField(default=0, help_text="Received, not yet acknowledged")
+    messages_acknowledged = models.PositiveBigIntegerField(default=0)
+    readings_accepted = models.PositiveBigIntegerField(default=0)
+    messages_refused = models.PositiveBigIntegerField(default=0)
+    database_retries = models.PositiveBigIntegerField(default=0)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (last beat {clock.local(self.last_beat_at):%Y-%m-%d %H:%M:%S})"

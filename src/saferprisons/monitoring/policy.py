@@ -40,6 +40,13 @@ SETTINGS = (
         False,
         "days",
     ),
+    PolicySetting(
+        "MONITORING_ESCALATION_LATE_SECONDS",
+        "An escalation step this late whose job will not run by itself gets a new job",
+        "Issue 4: a sweeper re-kicks any step more than a few seconds late (docs/adr/0011)",
+        True,
+        "seconds",
+    ),
 )
 
 

@@ -7,9 +7,11 @@ committed file identical).
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from uuid import UUID
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from .conf import DEFAULTS
 from .constants import EXTERNAL_ID_MAX_LENGTH, EXTERNAL_ID_PATTERN, SCHEMA_VERSION
@@ -165,3 +167,64 @@ class IngestResultOut(Schema):
     dropped_not_enrolled: int
     dead_lettered: int
     alerts_opened: int
+
+
+# --- Alerts (the console's API) -------------------------------------------------------------------
+
+
+class MonitoringEscalationStepOut(Schema):
+    number: int
+    roles: list[str]
+    due_at: datetime
+    status: str  # PENDING, FIRED, CANCELLED
+    fired_at: datetime | None = None
+
+
+class MonitoringReadingOut(Schema):
+    """One raw reading kept with an alert. Pulse and breathing (spot measurements, never a
+    diagnosis) only for principals with monitoring.view_vital_signs; otherwise null."""
+
+    recorded_at: datetime
+    persons_present: int
+    activity_level: float
+    zone: str | None
+    tampered: bool
+    battery_percent: float | None = None
+    pulse_bpm: float | None = None
+    pulse_quality: float | None = None
+    breathing_rate: float | None = None
+    breathing_quality: float | None = None
+
+
+class MonitoringAlertOut(Schema):
+    id: UUID
+    prison: str
+    cell: str
+    prison_number: str | None
+    rule: str
+    rule_label: str
+    priority: str
+    status: str  # OPEN, ACKNOWLEDGED, RESET, RESOLVED
+    threshold_seconds: int
+    first_reading_at: datetime
+    triggered_at: datetime
+    opened_at: datetime
+    measured_value: float | None = None
+    measured_quality: float | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    reset_at: datetime | None = None
+    resolved_at: datetime | None = None
+    outcome: str | None = None
+    note: str = ""
+    incident_pending: bool = False
+    acct_review_demanded: bool = False
+    escalation: list[MonitoringEscalationStepOut]
+    reading_at_alert: MonitoringReadingOut | None = None
+
+
+class MonitoringResolveIn(Schema):
+    outcome: str = Field(
+        description="FALSE_ALARM, PERSON_SAFE, EMERGENCY_RESPONSE or SELF_HARM_FOUND"
+    )
+    note: str = Field("", max_length=1000)

@@ -6,24 +6,32 @@ rollups are returned only to principals with ``monitoring.view_vital_signs``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 
+from saferprisons.audit.constants import Action
+from saferprisons.audit.services import record
 from saferprisons.core import clock
 from saferprisons.core.errors import NotFound
 from saferprisons.core.permissions import has_permission, principal_prison_ids
 
 from . import permissions as perms
+from .constants import VITAL_RULES, EscalationStatus, Priority
 from .models import (
     Alert,
+    AlertEscalation,
+    AlertReading,
     DeadLetter,
     Device,
     Enrolment,
+    EscalationStep,
     Gateway,
     IngestCounter,
     MinuteRollup,
+    Notification,
     RuleConfig,
 )
 from .rules import RuleSetting
@@ -158,3 +166,163 @@ def rollups(principal, device: Device, start: datetime, end: datetime) -> list[d
             for name in VITAL_FIELDS:
                 row.pop(name)
     return rows
+
+
+# --- The live console (views/console.py, the API) -------------------------------------------------
+
+PRIORITY_RANK = Case(
+    When(priority=Priority.HIGH, then=Value(0)),
+    When(priority=Priority.MEDIUM, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@dataclass
+class ConsoleAlert:
+    """An open (or just resolved) alert with what the console shows beside it."""
+
+    alert: Alert
+    steps: list[AlertEscalation]
+    at_trigger: AlertReading | None
+    latest: AlertReading | None
+    show_vitals: bool  # spot pulse and breathing figures: healthcare only
+
+    @property
+    def is_vital_rule(self) -> bool:
+        return self.alert.rule in VITAL_RULES
+
+    @property
+    def fired(self) -> list[AlertEscalation]:
+        return [s for s in self.steps if s.status == EscalationStatus.FIRED]
+
+    @property
+    def next_step(self) -> AlertEscalation | None:
+        return next((s for s in self.steps if s.status == EscalationStatus.PENDING), None)
+
+    @property
+    def stopped(self) -> list[AlertEscalation]:
+        return [s for s in self.steps if s.status == EscalationStatus.CANCELLED]
+
+
+def _require_alerts_prison(principal, prison) -> None:
+    if prison is None or prison.pk not in _prisons(principal, perms.VIEW_ALERTS):
+        raise NotFound("No such prison in your prisons")
+
+
+def _with_console_facts(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    at_trigger = AlertReading.objects.filter(
+        alert=OuterRef("pk"), recorded_at__lte=OuterRef("triggered_at")
+    ).order_by("-recorded_at")
+    latest = AlertReading.objects.filter(alert=OuterRef("pk")).order_by("-recorded_at")
+    return (
+        alerts.select_related("prison", "cell", "prisoner", "device", "acknowledged_by", "reset_by")
+        .prefetch_related(
+            Prefetch("escalations", queryset=AlertEscalation.objects.order_by("number"))
+        )
+        .annotate(
+            reading_at_trigger_id=Subquery(at_trigger.values("pk")[:1]),
+            latest_reading_id=Subquery(latest.values("pk")[:1]),
+        )
+    )
+
+
+def _console_rows(principal, alerts: list[Alert]) -> list[ConsoleAlert]:
+    ids = {a.reading_at_trigger_id for a in alerts} | {a.latest_reading_id for a in alerts}
+    readings = AlertReading.objects.in_bulk([pk for pk in ids if pk])
+    show_vitals = has_permission(principal, perms.VIEW_VITAL_SIGNS)
+    return [
+        ConsoleAlert(
+            alert=a,
+            steps=list(a.escalations.all()),
+            at_trigger=readings.get(a.reading_at_trigger_id),
+            latest=readings.get(a.latest_reading_id),
+            show_vitals=show_vitals,
+        )
+        for a in alerts
+    ]
+
+
+def console_alerts(principal, prison) -> list[ConsoleAlert]:
+    """A prison's open alerts, high priority first, then the longest waiting first. Not
+    audited: the console records one view per page and per change (``record_console_view``).
+    A fixed number of queries whatever the number of alerts."""
+    _require_alerts_prison(principal, prison)
+    alerts = _with_console_facts(
+        Alert.objects.filter(prison=prison, resolved_at__isnull=True)
+    ).order_by(PRIORITY_RANK, "opened_at", "id")
+    return _console_rows(principal, list(alerts))
+
+
+def record_console_view(principal, prison, rows: list[ConsoleAlert]) -> None:
+    """One audit event for a view of the console, listing the alerts shown."""
+    record(
+        actor=principal,
+        action=Action.VIEW,
+        object_type="monitoring_console",
+        object_id=prison.public_id,
+        prison_code=prison.code,
+        details={
+            "result_count": len(rows),
+            "alerts": [str(row.alert.public_id) for row in rows],
+        },
+    )
+
+
+def console_alert(principal, public_id: UUID | str) -> ConsoleAlert:
+    """One alert as the console shows it, not audited (the API's answer to a response, which
+    its service has just audited)."""
+    alert = _with_console_facts(alerts_visible_to(principal)).filter(public_id=public_id).first()
+    if alert is None:
+        raise NotFound("No such alert in your prisons")
+    return _console_rows(principal, [alert])[0]
+
+
+def alert_detail(principal, public_id: UUID | str) -> tuple[ConsoleAlert, list[AlertReading]]:
+    """One alert (open or not) with its raw readings, in time order. Audited."""
+    alert = _with_console_facts(alerts_visible_to(principal)).filter(public_id=public_id).first()
+    if alert is None:
+        raise NotFound("No such alert in your prisons")
+    row = _console_rows(principal, [alert])[0]
+    readings = list(AlertReading.objects.filter(alert=alert).order_by("recorded_at"))
+    record(
+        actor=principal,
+        action=Action.VIEW,
+        object_type="monitoring_alert",
+        object_id=alert.public_id,
+        prison_code=alert.prison.code,
+        details={"readings": len(readings), "vital_signs_shown": row.show_vitals},
+    )
+    return row, readings
+
+
+def notifications_for(principal, prison, *, limit: int = 100) -> list[Notification]:
+    """The in-app notifications for the principal's roles in a prison, newest first."""
+    _require_alerts_prison(principal, prison)
+    roles = principal.role_codes() if hasattr(principal, "role_codes") else []
+    return list(
+        Notification.objects.filter(prison=prison, role__in=roles)
+        .select_related("alert__cell", "alert__prisoner", "alert__acknowledged_by", "escalation")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def open_alerts_by_person(principal, prison, prisoner_ids) -> dict[int, list[Alert]]:
+    """Open monitoring alerts per person (the wing safety board's tags); empty without
+    ``monitoring.view_alerts`` in the prison. One query."""
+    if prison.pk not in _prisons(principal, perms.VIEW_ALERTS):
+        return {}
+    found: dict[int, list[Alert]] = {}
+    alerts = Alert.objects.filter(
+        prison=prison, resolved_at__isnull=True, prisoner_id__in=list(prisoner_ids)
+    ).order_by(PRIORITY_RANK, "opened_at", "id")
+    for alert in alerts.only("pk", "prisoner_id", "rule", "priority", "opened_at"):
+        found.setdefault(alert.prisoner_id, []).append(alert)
+    return found
+
+
+def escalation_chain(principal, prison) -> list[EscalationStep]:
+    """The prison's configured chain (empty: the built-in default is in force)."""
+    if prison.pk not in _prisons(principal, perms.CONFIGURE_RULES):
+        raise NotFound("No such prison in your prisons")
+    return list(EscalationStep.objects.filter(prison=prison).order_by("number"))

@@ -26,15 +26,19 @@ from saferprisons.estate.constants import LocationLevel
 from saferprisons.estate.models import Location, Prison
 from saferprisons.people.models import Prisoner
 
-from . import events, transitions
+from . import escalation, events, transitions
 from . import permissions as perms
 from .constants import (
     DEFAULT_DAY_ENDS,
     DEFAULT_DAY_STARTS,
     DEFAULT_RULES,
+    ESCALATION_ROLES,
     EXTERNAL_ID_PATTERN,
     GATEWAY_CODE_PATTERN,
     GATEWAY_TOKEN_SCOPE,
+    MAX_ESCALATION_DELAY_SECONDS,
+    MAX_ESCALATION_STEPS,
+    PHONE_NUMBER_PATTERN,
     REASON_MAX_LENGTH,
     VITAL_RULES,
     AlertOutcome,
@@ -44,7 +48,17 @@ from .constants import (
     Priority,
     RuleKind,
 )
-from .models import Alert, AlertReading, Device, Enrolment, Gateway, RosterVersion, RuleConfig
+from .escalation import StepSpec
+from .models import (
+    Alert,
+    AlertReading,
+    Device,
+    Enrolment,
+    EscalationStep,
+    Gateway,
+    RosterVersion,
+    RuleConfig,
+)
 
 NOT_FOUND = "No such record in your prisons"
 GATEWAY_TOKEN_DAYS = 366
@@ -521,6 +535,113 @@ def _rule_snapshot(config: RuleConfig) -> dict:
     }
 
 
+# --- Escalation chains ----------------------------------------------------------------------------
+
+
+def configure_escalation_chain(*, actor, prison: Prison, steps: list[StepSpec]) -> list[StepSpec]:
+    """Replace a prison's escalation chain. Alerts already open keep the chain they opened with
+    (each has its own copy); alerts opened from now on get this one."""
+    _require(actor, perms.CONFIGURE_RULES, "Only a manager can change the escalation chain")
+    _require_prison(actor, prison.pk)
+    checked = [_checked_step(index, step) for index, step in enumerate(steps, start=1)]
+    if not checked:
+        raise ValidationFailed("Set at least one step", field="step-1-delay")
+    if len(checked) > MAX_ESCALATION_STEPS:
+        raise ValidationFailed(
+            f"A chain has at most {MAX_ESCALATION_STEPS} steps", field="step-1-delay"
+        )
+    for number, (earlier, later) in enumerate(zip(checked, checked[1:], strict=False), start=2):
+        if later.delay_seconds <= earlier.delay_seconds:
+            raise ValidationFailed(
+                f"Step {number} must come later than step {number - 1}",
+                field=f"step-{number}-delay",
+            )
+    now = clock.now()
+    with transaction.atomic():
+        Prison.objects.select_for_update().filter(pk=prison.pk).first()  # one writer at a time
+        existing = EscalationStep.objects.filter(prison=prison).order_by("number")
+        before = [_step_snapshot(StepSpec.of(step)) for step in existing]
+        EscalationStep.objects.filter(prison=prison).delete()
+        EscalationStep.objects.bulk_create(
+            EscalationStep(
+                prison=prison,
+                number=number,
+                delay_seconds=step.delay_seconds,
+                roles=list(step.roles),
+                priorities=list(step.priorities),
+                email_address=step.email_address,
+                phone_number=step.phone_number,
+                updated_by=actor,
+                updated_at=now,
+            )
+            for number, step in enumerate(checked, start=1)
+        )
+        record(
+            actor=actor,
+            action=Action.UPDATE if before else Action.CREATE,
+            object_type="monitoring_escalation_chain",
+            object_id=prison.public_id,
+            prison_code=prison.code,
+            before={"steps": before} if before else None,
+            after={"steps": [_step_snapshot(step) for step in checked]},
+        )
+    return checked
+
+
+def _checked_step(number: int, step: StepSpec) -> StepSpec:
+    field = f"step-{number}"
+    delay = step.delay_seconds
+    if not isinstance(delay, int) or not 0 <= delay <= MAX_ESCALATION_DELAY_SECONDS:
+        raise ValidationFailed(
+            f"Step {number}: the wait is 0 to {MAX_ESCALATION_DELAY_SECONDS} seconds",
+            field=f"{field}-delay",
+        )
+    roles = tuple(dict.fromkeys(step.roles))
+    if not roles or any(role not in ESCALATION_ROLES for role in roles):
+        raise ValidationFailed(f"Step {number}: choose who is told", field=f"{field}-roles")
+    priorities = tuple(p for p in Priority.values if p in set(step.priorities))
+    if not priorities or len(priorities) != len(set(step.priorities)):
+        raise ValidationFailed(
+            f"Step {number}: choose which priorities it is for", field=f"{field}-priorities"
+        )
+    email = (step.email_address or "").strip()
+    if email:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationFailed(
+                f"Step {number}: enter an e-mail address like name@example.gov.uk",
+                field=f"{field}-email",
+            ) from None
+    phone = (step.phone_number or "").strip()
+    if phone and not re.fullmatch(PHONE_NUMBER_PATTERN, phone):
+        raise ValidationFailed(
+            f"Step {number}: enter a mobile number like 07700 900 982", field=f"{field}-phone"
+        )
+    return StepSpec(
+        delay_seconds=delay,
+        roles=roles,
+        priorities=priorities,
+        email_address=email,
+        phone_number=phone,
+    )
+
+
+def _step_snapshot(step: StepSpec) -> dict:
+    # Addresses are not personal data (duty mailboxes and phones), but only whether one is set
+    # goes into the audit trail.
+    return {
+        "delay_seconds": step.delay_seconds,
+        "roles": list(step.roles),
+        "priorities": list(step.priorities),
+        "email": bool(step.email_address),
+        "sms": bool(step.phone_number),
+    }
+
+
 # --- Responding to alerts -------------------------------------------------------------------------
 
 
@@ -549,7 +670,7 @@ def _respond(actor, alert: Alert, action: str, signal, **resolution) -> Alert:
     with transaction.atomic():
         locked = (
             Alert.objects.select_for_update(of=("self",))
-            .select_related("prison")
+            .select_related("prison", "cell")
             .filter(pk=alert.pk)
             .first()
         )
@@ -561,7 +682,15 @@ def _respond(actor, alert: Alert, action: str, signal, **resolution) -> Alert:
         if after is None:
             return locked
         now = clock.now()
-        changed = _stamp(locked, actor, now, after, **resolution)
+        # Every response acknowledges, so the rest of the chain is not needed. Its steps and
+        # their jobs are locked before anything here writes to the audit trail (whose one head
+        # row every writer locks last), so no lock is awaited while holding that row.
+        pending = escalation.lock_pending(locked)
+        changed = []
+        if resolution.get("outcome") == AlertOutcome.SELF_HARM_FOUND:
+            changed += _after_self_harm(actor, locked)
+        escalation.cancel_locked(pending, actor=actor, now=now)
+        changed += _stamp(locked, actor, now, after, **resolution)
         locked.save(update_fields=changed)
         _audit(
             actor,
@@ -570,10 +699,55 @@ def _respond(actor, alert: Alert, action: str, signal, **resolution) -> Alert:
             locked.prison.code,
             before={"status": before},
             after={"status": after, **({"outcome": locked.outcome} if locked.outcome else {})},
-            details={"event": action, "rule": locked.rule},
+            details={
+                "event": action,
+                "rule": locked.rule,
+                **(
+                    {
+                        "incident_pending": True,
+                        "acct_review_demand": locked.acct_review_demand_id,
+                    }
+                    if locked.incident_pending
+                    else {}
+                ),
+            },
         )
         events.announce(signal, alert=locked)
     return locked
+
+
+def _after_self_harm(actor, alert: Alert) -> list[str]:
+    """Self-harm found: demand an ACCT review if the person is on an open ACCT here, and mark
+    that an incident must be reported (the incidents app, a later issue, links it)."""
+    from saferprisons.acct import services as acct_services
+    from saferprisons.acct.constants import CaseStatus, DemandReason
+    from saferprisons.acct.models import AcctCase
+
+    alert.incident_pending = True
+    changed = ["incident_pending"]
+    if alert.prisoner_id is None:
+        return changed
+    case = (
+        AcctCase.objects.filter(
+            prisoner_id=alert.prisoner_id,
+            status=CaseStatus.OPEN,
+            prison_id__in=principal_prison_ids(actor),
+        )
+        .order_by("-opened_at")
+        .first()
+    )
+    if case is None:
+        return changed
+    alert.acct_review_demand = acct_services.demand_review(
+        actor=actor,
+        case=case,
+        reason=DemandReason.SELF_HARM,
+        details=(
+            f"Self-harm found responding to a monitoring alert "
+            f"({alert.get_rule_display().lower()}) in cell {alert.cell.path}"
+        ),
+    )
+    return [*changed, "acct_review_demand"]
 
 
 def _stamp(alert: Alert, actor, now: datetime, status: str, **resolution) -> list[str]:

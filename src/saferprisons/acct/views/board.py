@@ -125,9 +125,17 @@ class BoardSummary:
         )
 
 
+def _monitoring_alerts(request, prison: Prison, board: selectors.WingBoard) -> dict:
+    """Open monitoring alerts per person on the board (a tag on their row); one query."""
+    from saferprisons.monitoring.selectors import open_alerts_by_person
+
+    return open_alerts_by_person(request.user, prison, [r.case.prisoner_id for r in board.rows])
+
+
 def _board_context(request, prison: Prison, wing: str | None, *, poll: bool = False) -> dict:
     board = _board_or_404(request, prison, wing, poll=poll)
     return {
+        "monitoring_alerts": _monitoring_alerts(request, prison, board),
         "prison": prison,
         "wing": wing,
         "board": board,
