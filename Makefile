@@ -22,6 +22,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SIZE ?= demo
 DEMO_SEED ?= 1
+# Injected sensor events per hour across the demo's monitored cells (no movement, long bathroom
+# stay, device silent, second person): enough to see alerts arrive within a few minutes.
+DEMO_EVENT_RATE ?= 120
+SIMULATOR_DELAY ?= 3
 # Where the demo's SQLite database (unless DATABASE_URL is set) and its sign-in list live.
 VAR_DIR ?= $(or $(SAFERPRISONS_VAR_DIR),var)
 SIGN_INS := $(VAR_DIR)/demo-sign-ins.txt
@@ -84,13 +88,18 @@ seed: install
 serve:
 	@$(MANAGE) worker &
 	worker=$$!
-	trap 'kill -TERM $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT
+	# The sensor simulator plays the monitored demo cells over HTTP once the server is up.
+	{ sleep $(SIMULATOR_DELAY); exec $(MANAGE) simulate_sensors --transport http \
+		--server http://$(HOST):$(PORT) --event-rate $(DEMO_EVENT_RATE) --seed $(DEMO_SEED); } &
+	simulator=$$!
+	trap 'kill -TERM $$worker $$simulator 2>/dev/null || true; wait $$worker $$simulator 2>/dev/null || true' EXIT
 	trap 'exit 130' INT TERM
 	echo
 	echo "saferprisons demo (all people, prisons and staff are fictional)"
 	echo "  staff:  http://$(HOST):$(PORT)/"
 	echo "  kiosk:  http://$(HOST):$(PORT)/kiosk/sign-in/"
 	echo "  status: http://$(HOST):$(PORT)/status/ (background worker pid $$worker)"
+	echo "  monitoring console: http://$(HOST):$(PORT)/monitoring/console/ (sensor simulator pid $$simulator)"
 	if [ -s $(SIGN_INS) ]; then
 		grep -A100 '^Staff sign-ins' $(SIGN_INS) || cat $(SIGN_INS)
 	else
@@ -100,7 +109,8 @@ serve:
 	echo "Stop with Ctrl-C."
 	echo
 	mkdir -p $(VAR_DIR)/staticfiles  # STATIC_ROOT: WhiteNoise warns if it is missing
-	$(VENV)/bin/uvicorn saferprisons.asgi:application --host $(HOST) --port $(PORT)
+	# No access log: the simulator's six requests a second would bury everything else.
+	$(VENV)/bin/uvicorn saferprisons.asgi:application --host $(HOST) --port $(PORT) --no-access-log
 
 demo: seed
 	$(MAKE) --no-print-directory serve

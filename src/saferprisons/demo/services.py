@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from saferprisons.accounts.models import KioskCredential, Role, TrainingRecord, User
+from saferprisons.accounts.models import ApiToken, KioskCredential, Role, TrainingRecord, User
 from saferprisons.accounts.roles import ROLES
 from saferprisons.accounts.services import sync_roles
 from saferprisons.acct.constants import ASSESSOR_COURSE, JOB_OBSERVATION_OVERDUE, JOB_REVIEW_DUE
@@ -41,6 +41,7 @@ from saferprisons.estate.constants import LocationLevel
 from saferprisons.estate.models import CellType, Location, Prison
 from saferprisons.jobs.constants import JobStatus
 from saferprisons.jobs.models import Job
+from saferprisons.monitoring.demo_setup import setup_demo_monitoring
 from saferprisons.people.constants import CaseNoteType, CustodyStatus, MovementKind
 from saferprisons.people.models import (
     AlertCode,
@@ -85,6 +86,9 @@ class SeedReport:
     # ACCTs by stage (acct_histories.STAGES order), and what is overdue now by due kind.
     acct_stages: dict[str, int] = field(default_factory=dict)
     acct_overdue: dict[str, int] = field(default_factory=dict)
+    # The in-cell monitoring pilot's demo wings (not for the estate size, which benchmarks use).
+    monitored_cells: int = 0
+    monitored_people: int = 0
     pin: str = DEMO_PIN
     password: str = DEMO_PASSWORD
 
@@ -128,6 +132,11 @@ def seed_demo(
     with transaction.atomic():
         _Writer(report, say).run()
         report.acct_overdue = overdue_now()
+        if size != "estate":
+            monitoring = setup_demo_monitoring(seed=seed)
+            report.monitored_cells = monitoring.devices
+            report.monitored_people = monitoring.enrolled
+            say(f"monitoring: {monitoring.devices} sensors, {monitoring.enrolled} people enrolled")
         report.seconds = round(time.perf_counter() - started, 2)
         record(
             actor=SYSTEM,
@@ -638,7 +647,12 @@ def flush_demo_data() -> dict[str, int]:
             for level in (LocationLevel.CELL, LocationLevel.LANDING, LocationLevel.WING)
         )
         counts["location_rows"] += _purge(Location.objects.all())  # any other level
+        # Tokens scoped to demo prisons (the monitoring gateways' among them) would outlive them.
+        tokens = list(
+            ApiToken.objects.filter(prisons__in=Prison.objects.all()).values_list("pk", flat=True)
+        )
         counts["prison_rows"] = _purge(Prison.objects.all())
+        counts["api_tokens"] = _purge(ApiToken.objects.filter(pk__in=tokens))
         named = AuditEvent.objects.filter(actor_user__isnull=False).values("actor_user")
         demo_users = User.objects.filter(username__in=usernames)
         kept = list(demo_users.filter(pk__in=named))

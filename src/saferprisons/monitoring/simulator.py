@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -249,7 +249,10 @@ class SensorSimulator:
         self.event_until_ms[device] = at_ms + threshold_ms + EVENT_MARGIN_SECONDS * 1000
         self.counts.events[EVENT_NAMES[kind]] += 1
         logger.info(
-            "Injected %s at %s for %s", EVENT_NAMES[kind], at_ms, self.plan.external_ids[device]
+            "Injected %s at %s for %s",
+            EVENT_NAMES[kind],
+            datetime.fromtimestamp(at_ms / 1000, UTC).isoformat(timespec="seconds"),
+            self.plan.external_ids[device],
         )
 
     def _threshold_ms(self, kind: int, second: int) -> np.ndarray:

@@ -54,6 +54,7 @@ def summary(report: SeedReport) -> str:
     return (
         f"Seeded '{report.size}' (seed {report.seed}) in {report.seconds:.1f}s: {counts}.\n"
         f"{acct_summary(report)}\n"
+        f"{monitoring_summary(report)}"
         "All names, prisons and numbers are fictional."
     )
 
@@ -69,6 +70,15 @@ def acct_summary(report: SeedReport) -> str:
         f"ACCTs by stage ({sum(report.acct_stages.values()):,}, written through the "
         f"{'ACCT services' if report.acct_writer == 'services' else 'bulk writer'}): {stages}.\n"
         f"Overdue now: {overdue or 'nothing'}."
+    )
+
+
+def monitoring_summary(report: SeedReport) -> str:
+    if not report.monitored_cells:
+        return ""
+    return (
+        f"In-cell monitoring pilot: {report.monitored_cells:,} cells with sensors, "
+        f"{report.monitored_people:,} people enrolled (`make serve` runs the sensor simulator).\n"
     )
 
 
