@@ -144,7 +144,7 @@ def test_an_alert_appears_is_escalated_when_ignored_acknowledged_and_resolved(
 ):
     world = monitored_wing
     sign_in(page, "officer.north")
-    page.goto("/monitoring/console/")  # (the staff navigation has no monitoring link yet)
+    page.get_by_role("link", name="Monitoring", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Monitoring console")
     expect_notice(page)
     expect(page.get_by_test_id("console-empty")).to_contain_text("No open monitoring alerts")
@@ -269,3 +269,85 @@ def test_an_officer_can_mute_the_sound_for_new_high_priority_alerts(
     page.reload()
     expect(page.get_by_role("button", name="Turn the alert sound on")).to_be_visible()
     axe(page, "console, sound off")
+
+
+def test_a_manager_enrols_a_person_and_sets_a_rule(page, e2e_estate, axe, sign_in):
+    sign_in(page, "manager.north", check=False)
+    page.goto("/people/A1234BC/")
+    expect(page.locator("#monitoring")).to_have_text("In-cell monitoring pilot")
+    page.get_by_role("button", name="Enrol in monitoring").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enrol in in-cell monitoring")
+    expect_notice(page)
+    axe(page, "enrol")
+
+    # A manager's decision without its reason is refused, and says so.
+    page.get_by_label("A manager's documented decision").check()
+    page.get_by_role("button", name="Enrol").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Enter the reason for the decision"
+    )
+    axe(page, "enrol with an error")
+    page.get_by_label("Reason for the decision").fill(
+        "Recent self-harm; consent declined while unwell. Agreed with healthcare."
+    )
+    page.get_by_role("button", name="Enrol").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "BRIGHTWATER, Sam is enrolled in monitoring"
+    )
+    expect(page.locator("main")).to_contain_text("Readings from this person's cell are monitored")
+    expect(page.locator("main")).to_contain_text("A manager's documented decision")
+    # Proposed dates: a review in 28 days, monitoring to the end of the 91st day.
+    expect(page.locator("main")).to_contain_text("Review by 26 Dec 2026")
+    expect(page.locator("main")).to_contain_text("Until 28 Feb 2027 00:00")
+    axe(page, "profile, enrolled")
+
+    # The rules: stillness at night after 15 minutes instead of 20.
+    page.goto("/monitoring/console/")
+    page.get_by_role("link", name="Monitoring rules").click()
+    axe(page, "rules")
+    page.get_by_role("link", name="Change no activity in an occupied cell").click()
+    axe(page, "edit a rule")
+    page.get_by_label("By night: alert after how many minutes?").fill("15")
+    page.get_by_role("button", name="Save the rule").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "No activity in an occupied cell: saved"
+    )
+    row = page.get_by_role("row", name=re.compile("^No activity in an occupied cell"))
+    expect(row).to_contain_text("30 min")
+    expect(row).to_contain_text("15 min")
+    expect(row).to_contain_text("This prison")
+
+    page.get_by_role("link", name="People enrolled").click()
+    expect(page.locator("main")).to_contain_text("1 person enrolled")
+    axe(page, "people enrolled")
+
+
+def test_a_system_administrator_registers_a_gateway_and_a_device(page, e2e_estate, axe, sign_in):
+    make_user("admin.hq", ["SYSTEM_ADMIN"], [e2e_estate["north"]])
+    sign_in(page, "admin.hq", check=False)
+    page.get_by_role("link", name="Monitoring devices").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Monitoring gateways and devices")
+    axe(page, "gateways and devices, none yet")
+    page.get_by_role("button", name="Register a gateway").click()
+    page.get_by_label("Code").fill("A-WING")
+    page.get_by_label("Name").fill("A wing monitoring gateway")
+    page.get_by_role("button", name="Register the gateway").click()
+    expect(page.locator(".govuk-panel")).to_contain_text("Gateway registered")
+    expect(page.get_by_test_id("gateway-secret")).to_have_text(re.compile(r"^sp_\w+_\S+$"))
+    expect(page.locator("main")).to_contain_text("saferprisons/ZNA/A-WING/readings")
+    axe(page, "token shown once")
+
+    page.get_by_role("link", name="Back to gateways and devices").click()
+    page.get_by_role("button", name="Register a device").click()
+    axe(page, "register a device")
+    page.get_by_label("Cell").fill("A-1-001")
+    page.get_by_label("Device id").fill("ZNA-A1-001-V")
+    page.get_by_label("Contactless vision sensor").check()
+    page.get_by_label("Vendor").fill("Fictional Sensors Ltd")
+    page.get_by_label("Serial number").fill("FS-00001")
+    page.get_by_role("button", name="Register the device").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Device ZNA-A1-001-V registered"
+    )
+    expect(page.locator("main")).to_contain_text("A-1-001")
+    axe(page, "gateways and devices")

@@ -33,3 +33,12 @@ def run_form_action(form: forms.Form, action: Callable[[dict], object]) -> list[
     except DomainError as error:
         return domain_error_list(error)
     return []
+
+
+def field_errors(errors: list[dict]) -> Callable[[str], dict | None]:
+    """For templates: ``err("name")`` is the field's first error as a GOV.UK errorMessage, or
+    None. ``errors`` is an error summary list (each href ``#<field id>``)."""
+    first: dict[str, str] = {}
+    for error in errors:
+        first.setdefault(error["href"][1:], error["text"])
+    return lambda name: {"text": first[name]} if name in first else None

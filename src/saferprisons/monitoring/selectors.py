@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Case, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from saferprisons.audit.constants import Action
 from saferprisons.audit.services import record
@@ -107,6 +117,70 @@ def current_enrolments(principal, prison, at: datetime | None = None) -> QuerySe
     )
 
 
+@dataclass(frozen=True)
+class PersonMonitoring:
+    """What a person's profile shows about the pilot: the enrolment in force (if any), the next
+    one planned, and every earlier one, newest first."""
+
+    current: Enrolment | None
+    planned: Enrolment | None
+    history: list[Enrolment]
+
+
+def person_monitoring(principal, prisoner, at: datetime | None = None) -> PersonMonitoring | None:
+    """The person's enrolments, for staff who see monitoring in the person's prison (else None).
+    The person's profile view that includes this is already audited."""
+    if prisoner.prison_id is None or prisoner.prison_id not in _prisons(
+        principal, perms.VIEW_ALERTS
+    ):
+        return None
+    at = at or clock.now()
+    enrolments = list(
+        Enrolment.objects.filter(prisoner=prisoner).select_related("decided_by", "ended_early_by")
+    )
+    current = next((e for e in enrolments if e.starts_at <= at < e.ends_at), None)
+    planned = min(
+        (e for e in enrolments if e.starts_at > at), key=lambda e: e.starts_at, default=None
+    )
+    history = [e for e in enrolments if e.ends_at <= at]
+    return PersonMonitoring(current, planned, history)
+
+
+def gateways(principal, prison) -> QuerySet[Gateway]:
+    """A prison's gateways, in service first, for the people who manage them."""
+    return (
+        Gateway.objects.filter(
+            prison_id__in=_prisons(principal, perms.MANAGE_DEVICES), prison=prison
+        )
+        .select_related("api_token")
+        .order_by(F("retired_at").asc(nulls_first=True), "code")
+    )
+
+
+def gateway_to_manage(principal, public_id: UUID | str) -> Gateway:
+    gateway = (
+        Gateway.objects.filter(prison_id__in=_prisons(principal, perms.MANAGE_DEVICES))
+        .select_related("prison")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if gateway is None:
+        raise NotFound("No such gateway in your prisons")
+    return gateway
+
+
+def device_to_manage(principal, public_id: UUID | str) -> Device:
+    device = (
+        Device.objects.filter(gateway__prison_id__in=_prisons(principal, perms.MANAGE_DEVICES))
+        .select_related("gateway__prison", "cell")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if device is None:
+        raise NotFound("No such device in your prisons")
+    return device
+
+
 def devices(principal, prison) -> QuerySet[Device]:
     allowed = set(_prisons(principal, perms.MANAGE_DEVICES)) | set(
         _prisons(principal, perms.VIEW_OPERATIONS)
@@ -132,6 +206,17 @@ def rule_settings(principal, prison, location=None) -> dict[str, RuleSetting]:
         landing = location.pk if location.parent_id else None
         wing = location.parent_id or location.pk
     return settings_for(configs, prison.pk, wing, landing)
+
+
+def configured_rule_kinds(principal, prison) -> set[str]:
+    """The rules a prison has set for itself, prison-wide (the others use the built-in default)."""
+    if prison.pk not in _prisons(principal, perms.CONFIGURE_RULES):
+        raise NotFound("No such prison in your prisons")
+    return set(
+        RuleConfig.objects.filter(prison=prison, location__isnull=True).values_list(
+            "kind", flat=True
+        )
+    )
 
 
 # --- Operations -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import console, reports
+from .views import console, devices, enrolment, reports, rules
 
 app_name = "monitoring"
 urlpatterns = [
@@ -13,6 +13,19 @@ urlpatterns = [
     path("alerts/<uuid:alert_id>/resolve/", console.resolve, name="resolve"),
     path("notifications/", console.notifications, name="notifications"),
     path("escalation/", console.escalation_chain, name="escalation"),
+    # --- enrolling people and setting rules (views/enrolment.py, views/rules.py) ---
+    path("enrolments/", enrolment.enrolments, name="enrolments"),
+    path("people/<str:prison_number>/enrol/", enrolment.enrol, name="enrol"),
+    path("people/<str:prison_number>/end/", enrolment.end_enrolment, name="end_enrolment"),
+    path("rules/", rules.rules, name="rules"),
+    path("rules/<str:kind>/", rules.edit_rule, name="edit_rule"),
+    # --- gateways and devices (views/devices.py) ---
+    path("devices/", devices.devices, name="devices"),
+    path("devices/new/", devices.register_device, name="register_device"),
+    path("devices/<uuid:device_id>/remove/", devices.remove_device, name="remove_device"),
+    path("gateways/new/", devices.register_gateway, name="register_gateway"),
+    path("gateways/<uuid:gateway_id>/token/", devices.new_gateway_token, name="gateway_token"),
+    path("gateways/<uuid:gateway_id>/retire/", devices.retire_gateway, name="retire_gateway"),
     # --- measures, CSV and ingest operations (views/reports.py) ---
     path("measures/", reports.measures_page, name="measures"),
     path("measures.csv", reports.measures_csv, name="measures_csv"),

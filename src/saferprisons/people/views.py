@@ -1,6 +1,7 @@
 """Staff pages for people: search, profile, case notes, cell moves, alerts. Thin: forms check
 shape, services and selectors do the rest."""
 
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -12,6 +13,8 @@ from saferprisons.core.forms import error_list, run_form_action
 from saferprisons.core.permissions import has_permission, requires
 from saferprisons.core.prison_context import current_prison
 from saferprisons.estate.selectors import cell_in_prison, free_cells
+from saferprisons.monitoring import permissions as monitoring_perms
+from saferprisons.monitoring import selectors as monitoring_selectors
 
 from . import permissions as perms
 from . import selectors, services
@@ -69,11 +72,16 @@ def profile(request, prison_number: str):
         if has_permission(request.user, acct_perms.VIEW_CASE)
         else None
     )
+    # The monitoring pilot's panel: enrolments, for staff who see monitoring in this prison.
+    monitoring = monitoring_selectors.person_monitoring(request.user, data.prisoner)
     return render(
         request,
         "people/profile.html",
         {
             "title": data.prisoner.display_name,
+            "notices": list(messages.get_messages(request)),
+            "monitoring": monitoring,
+            "can_enrol": has_permission(request.user, monitoring_perms.MANAGE_ENROLMENT),
             "profile": data,
             "can_move": has_permission(request.user, perms.MOVE_PRISONER),
             "can_alert": has_permission(request.user, perms.MANAGE_ALERTS),

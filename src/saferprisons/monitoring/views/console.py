@@ -101,6 +101,7 @@ def _common(request) -> dict:
         "role_name": role_name,
         "can_respond": has_permission(request.user, perms.RESPOND),
         "can_configure": has_permission(request.user, perms.CONFIGURE_RULES),
+        "can_enrol": has_permission(request.user, perms.MANAGE_ENROLMENT),
         "AlertStatus": AlertStatus,
         "EscalationStatus": EscalationStatus,
         "HIGH": Priority.HIGH,
