@@ -32,6 +32,7 @@ _WING = frozenset(
 )
 _MANAGER = _WING | {
     people.MOVE_PRISONER,
+    people.ASSESS_CELL_SHARING,
     people.MANAGE_ALERTS,
     people.RECORD_MOVEMENT,
     acct.MANAGE_CASE,

@@ -26,6 +26,7 @@ from saferprisons.estate import permissions as estate_perms
 from saferprisons.estate.constants import LocationLevel
 from saferprisons.estate.models import CellType, Location, Prison
 from saferprisons.people import permissions as people_perms
+from saferprisons.people.constants import CellSharingRisk
 from saferprisons.people.models import CellAllocation, Prisoner
 from saferprisons.people.selectors import get_prisoner, prisoners_visible_to
 
@@ -171,23 +172,27 @@ def _safer_cell_warning(case, state: facts.CaseState, cell) -> bool:
 
 def safer_cell_options(prison: Prison, person: Prisoner) -> list[Location]:
     """Open SAFE_CELL and CONSTANT_SUPERVISION cells of the prison with a free working place,
-    other than the person's own. The caller has already scoped ``prison`` and ``person``."""
+    other than the person's own, that the cell sharing risk allows: only empty cells for someone
+    who shares with nobody, and never a cell held by such a person (as ``allocate_cell``
+    enforces). The caller has already scoped ``prison`` and ``person``."""
     current = CellAllocation.objects.filter(prisoner=person, ended_at__isnull=True).values(
         "cell_id"
     )
-    return list(
-        Location.objects.filter(
-            prison=prison,
-            level=LocationLevel.CELL,
-            deactivated_at__isnull=True,
-            cell_types__code__in=SAFER_CELL_TYPES,
-            occupied__lt=F("working_capacity"),
-        )
-        .exclude(pk__in=current)
-        .distinct()
-        .prefetch_related("cell_types")
-        .order_by("path")
-    )
+    held_alone = CellAllocation.objects.filter(
+        ended_at__isnull=True, prisoner__cell_sharing_risk=CellSharingRisk.HIGH_GENERAL
+    ).values("cell_id")
+    cells = Location.objects.filter(
+        prison=prison,
+        level=LocationLevel.CELL,
+        deactivated_at__isnull=True,
+        cell_types__code__in=SAFER_CELL_TYPES,
+        occupied__lt=F("working_capacity"),
+    ).exclude(pk__in=current)
+    if person.cell_sharing_risk == CellSharingRisk.HIGH_GENERAL:
+        cells = cells.filter(occupied=0)
+    else:
+        cells = cells.exclude(pk__in=held_alone)
+    return list(cells.distinct().prefetch_related("cell_types").order_by("path"))
 
 
 # --- One case ----------------------------------------------------------------------------------

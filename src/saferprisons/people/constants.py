@@ -27,6 +27,17 @@ class CustodyStatus(models.TextChoices):
     OUT = "OUT", "Released"
 
 
+class CellSharingRisk(models.TextChoices):
+    """The cell sharing risk assessment (CSRA) outcome, as NOMIS records it (DOMAIN.md §5)."""
+
+    STANDARD = "STANDARD", "Standard"
+    HIGH_SPECIFIC = "HIGH_SPECIFIC", "High: a risk to specific people or groups"
+    HIGH_GENERAL = "HIGH_GENERAL", "High: shares a cell with nobody"
+
+
+CSRA_REASON_MAX_LENGTH = 500
+
+
 class MovementKind(models.TextChoices):
     RECEPTION = "ADM", "Reception (admission)"
     TRANSFER_OUT = "TRN_OUT", "Transfer out"

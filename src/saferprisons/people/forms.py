@@ -2,7 +2,13 @@
 
 from django import forms
 
-from .constants import CASE_NOTE_MAX_LENGTH, CaseNoteType, Sensitivity
+from .constants import (
+    CASE_NOTE_MAX_LENGTH,
+    CSRA_REASON_MAX_LENGTH,
+    CaseNoteType,
+    CellSharingRisk,
+    Sensitivity,
+)
 
 
 class SearchForm(forms.Form):
@@ -35,3 +41,20 @@ class AlertForm(forms.Form):
         label="Alert", max_length=20, error_messages={"required": "Choose an alert"}
     )
     comment = forms.CharField(label="Comment", max_length=1000, required=False)
+
+
+class CellSharingRiskForm(forms.Form):
+    risk = forms.ChoiceField(
+        choices=CellSharingRisk.choices,
+        error_messages={
+            "required": "Choose the cell sharing risk",
+            "invalid_choice": "Choose the cell sharing risk",
+        },
+    )
+    reason = forms.CharField(
+        max_length=CSRA_REASON_MAX_LENGTH,
+        error_messages={
+            "required": "Enter the reason for the assessment",
+            "max_length": f"The reason must be {CSRA_REASON_MAX_LENGTH} characters or fewer",
+        },
+    )

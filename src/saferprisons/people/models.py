@@ -11,6 +11,7 @@ from .constants import (
     CASE_NOTE_MAX_LENGTH,
     PRISON_NUMBER_PATTERN,
     CaseNoteType,
+    CellSharingRisk,
     CustodyStatus,
     LegalStatus,
     MovementKind,
@@ -34,6 +35,12 @@ class Prisoner(PublicIdModel):
     custody_status = models.CharField(
         max_length=5, choices=CustodyStatus.choices, default=CustodyStatus.IN
     )
+    # The cell sharing risk assessment ('' until one is recorded). HIGH_GENERAL: a cell of their
+    # own; allocate_cell enforces it.
+    cell_sharing_risk = models.CharField(
+        max_length=15, choices=CellSharingRisk.choices, blank=True, default=""
+    )
+    cell_sharing_assessed_at = models.DateTimeField(null=True, blank=True)
     # Health information: shown and returned to healthcare roles only.
     health_needs = models.TextField(blank=True, max_length=2000)
     version = models.PositiveIntegerField(default=1)

@@ -9,3 +9,6 @@ VIEW_SENSITIVE = define("people.view_sensitive", "See sensitive (security) case 
 MOVE_PRISONER = define("people.move_prisoner", "Move people between cells")
 RECORD_MOVEMENT = define("people.record_movement", "Record receptions, transfers and releases")
 MANAGE_ALERTS = define("people.manage_alerts", "Add and end alerts on a person")
+ASSESS_CELL_SHARING = define(
+    "people.assess_cell_sharing", "Record the cell sharing risk assessment (CSRA) outcome"
+)

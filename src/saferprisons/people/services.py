@@ -19,8 +19,10 @@ from . import permissions as perms
 from .constants import (
     ALERT_COMMENT_MAX_LENGTH,
     CASE_NOTE_MAX_LENGTH,
+    CSRA_REASON_MAX_LENGTH,
     PRISON_NUMBER_RE,
     CaseNoteType,
+    CellSharingRisk,
     CustodyStatus,
     LegalStatus,
     MovementKind,
@@ -170,6 +172,7 @@ def allocate_cell(*, actor, prisoner: Prisoner, cell: Location, reason: str = ""
                 raise Conflict("The person is already in that cell", field="cell")
             if target.occupied >= target.working_capacity:
                 raise Conflict(f"Cell {target.path} is full", field="cell")
+            _check_cell_sharing(person, target)
             now = clock.now()
             previous = _end_current_allocation(person, now)
             Location.objects.filter(pk=target.pk).update(occupied=F("occupied") + 1)
@@ -193,6 +196,75 @@ def allocate_cell(*, actor, prisoner: Prisoner, cell: Location, reason: str = ""
     except IntegrityError as error:
         # The capacity check constraint caught a race the row locks could not (e.g. SQLite).
         raise Conflict("That cell has just become full", field="cell") from error
+
+
+def _check_cell_sharing(person: Prisoner, cell: Location) -> None:
+    """A person whose cell sharing risk is HIGH_GENERAL shares a cell with nobody: refuse a move
+    of theirs into an occupied cell, and anyone's into their cell. (HIGH_SPECIFIC is a risk to
+    particular people, judged by the staff making the move.) The cell is locked by the caller."""
+    if cell.occupied == 0:
+        return
+    if person.cell_sharing_risk == CellSharingRisk.HIGH_GENERAL:
+        raise Conflict(
+            f"{person.display_name} shares a cell with nobody (cell sharing risk: high): "
+            f"choose an empty cell",
+            field="cell",
+        )
+    occupants = Prisoner.objects.filter(
+        allocations__cell=cell,
+        allocations__ended_at__isnull=True,
+        cell_sharing_risk=CellSharingRisk.HIGH_GENERAL,
+    )
+    if occupants.exists():
+        raise Conflict(
+            f"Cell {cell.path} is held by someone who shares a cell with nobody",
+            field="cell",
+        )
+
+
+def record_cell_sharing_risk(*, actor, prisoner: Prisoner, risk: str, reason: str) -> Prisoner:
+    """Record a cell sharing risk assessment's outcome, with a case note saying why."""
+    _require(actor, perms.ASSESS_CELL_SHARING, "You cannot record cell sharing risk")
+    if risk not in CellSharingRisk.values:
+        raise ValidationFailed("Choose the cell sharing risk", field="risk")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Enter the reason for the assessment", field="reason")
+    if len(reason) > CSRA_REASON_MAX_LENGTH:
+        raise ValidationFailed(
+            f"The reason must be {CSRA_REASON_MAX_LENGTH} characters or fewer", field="reason"
+        )
+    with transaction.atomic():
+        person = _locked_prisoner(actor, prisoner)
+        if person.custody_status == CustodyStatus.OUT:
+            raise Conflict("This person has been released")
+        before = person.cell_sharing_risk
+        now = clock.now()
+        person.cell_sharing_risk = risk
+        person.cell_sharing_assessed_at = now
+        person.version += 1
+        person.save(update_fields=["cell_sharing_risk", "cell_sharing_assessed_at", "version"])
+        CaseNote.objects.create(
+            prisoner=person,
+            prison=person.prison,
+            note_type=CaseNoteType.GENERAL,
+            sensitivity=Sensitivity.NORMAL,
+            text=f"Cell sharing risk assessed: {CellSharingRisk(risk).label}. {reason}",
+            occurred_at=now,
+            author=actor if isinstance(actor, User) else None,
+            author_label=_label(actor),
+        )
+        record(
+            actor=actor,
+            action=Action.UPDATE,
+            object_type="prisoner",
+            object_id=person.public_id,
+            prison_code=person.prison.code,
+            before={"cell_sharing_risk": before},
+            after={"cell_sharing_risk": risk},
+            details={"event": "cell_sharing_risk", "reason": reason},
+        )
+    return person
 
 
 def _record_movement(actor, prisoner, kind, *, from_prison=None, to_prison=None, reason=""):

@@ -18,7 +18,8 @@ from saferprisons.monitoring import selectors as monitoring_selectors
 
 from . import permissions as perms
 from . import selectors, services
-from .forms import AlertForm, CaseNoteForm, CellMoveForm, SearchForm
+from .constants import CellSharingRisk
+from .forms import AlertForm, CaseNoteForm, CellMoveForm, CellSharingRiskForm, SearchForm
 from .models import AlertCode
 
 
@@ -85,6 +86,7 @@ def profile(request, prison_number: str):
             "profile": data,
             "can_move": has_permission(request.user, perms.MOVE_PRISONER),
             "can_alert": has_permission(request.user, perms.MANAGE_ALERTS),
+            "can_assess_sharing": has_permission(request.user, perms.ASSESS_CELL_SHARING),
             "can_note": has_permission(request.user, perms.ADD_CASE_NOTE),
             "acct_summary": acct_summary,
             "can_raise_concern": has_permission(request.user, acct_perms.RAISE_CONCERN),
@@ -155,6 +157,23 @@ def add_alert(request, prison_number: str):
         lambda data: services.add_alert(actor=request.user, prisoner=prisoner, **data),
         "people/alert_form.html",
         {"title": "Add an alert", "codes": AlertCode.objects.active().select_related("alert_type")},
+    )
+
+
+@requires(perms.ASSESS_CELL_SHARING)
+@require_http_methods(["GET", "POST"])
+def record_cell_sharing_risk(request, prison_number: str):
+    prisoner = _prisoner_or_404(request, prison_number)
+    form = CellSharingRiskForm(_posted(request), initial={"risk": prisoner.cell_sharing_risk})
+    return _form_page(
+        request,
+        prisoner,
+        form,
+        lambda data: services.record_cell_sharing_risk(
+            actor=request.user, prisoner=prisoner, **data
+        ),
+        "people/cell_sharing_risk_form.html",
+        {"title": "Cell sharing risk", "choices": CellSharingRisk.choices},
     )
 
 
