@@ -97,6 +97,7 @@ class TaskKind(models.TextChoices):
     ACCT_REOPENED = "ACCT_REOPENED", "ACCT reopened"
     OBSERVATION_OVERDUE = "OBSERVATION_OVERDUE", "Observation overdue"
     REVIEW_DUE = "REVIEW_DUE", "Case review due"
+    CLOSED_ON_RELEASE = "CLOSED_ON_RELEASE", "ACCT closed on release: share the risk information"
 
 
 class TaskAudience(models.TextChoices):

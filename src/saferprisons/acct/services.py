@@ -25,7 +25,7 @@ from saferprisons.core.permissions import has_permission, principal_prison_ids
 from saferprisons.jobs import services as jobs
 from saferprisons.people import permissions as people_perms
 from saferprisons.people import services as people_services
-from saferprisons.people.constants import CaseNoteType
+from saferprisons.people.constants import CaseNoteType, CustodyStatus
 from saferprisons.people.models import CellAllocation, Prisoner
 
 from . import events, facts, rules
@@ -1147,6 +1147,9 @@ def demand_review(
     return demand
 
 
+RELEASE_REASON = "Released from custody"
+
+
 def move_case_on_transfer(
     *, prisoner: Prisoner, to_prison, arrived_at: datetime, source_key: str, actor=SYSTEM
 ) -> AcctCase | None:
@@ -1184,6 +1187,69 @@ def move_case_on_transfer(
                 at=arrived_at,
                 source_key=source_key,
             )
+    return case
+
+
+def close_case_on_release(
+    *, prisoner: Prisoner, from_prison, released_at: datetime, actor=SYSTEM
+) -> AcctCase | None:
+    """A person released with a live ACCT: the case closes (no review can be held now, so no
+    post-closure review is due), alert HA or HA1 becomes HA2, and the releasing prison's safer
+    custody team gets a task to pass the risk information to those supporting the person in the
+    community (ADR 0009). Nothing for a person still in prison or with no live case. Idempotent."""
+    with transaction.atomic():
+        person = Prisoner.objects.select_for_update(of=("self",)).filter(pk=prisoner.pk).first()
+        if person is None or person.custody_status != CustodyStatus.OUT:
+            return None
+        case = (
+            AcctCase.objects.select_for_update(of=("self",))
+            .select_related("prison")
+            .filter(prisoner=person, status__in=(CaseStatus.OPEN, CaseStatus.POST_CLOSURE))
+            .first()
+        )
+        if case is None:
+            return None
+        case.prisoner = person
+        source = case.status
+        case.status = CaseStatus.CLOSED
+        case.closed_at = case.closed_at or released_at
+        _bump(case, "status", "closed_at")
+        CaseTransition.objects.create(
+            case=case,
+            from_status=source,
+            to_status=CaseStatus.CLOSED,
+            at=released_at,
+            by=None,
+            by_label=_label(actor),
+            reason=RELEASE_REASON,
+        )
+        for code in (ALERT_ACCT_OPEN, ALERT_ACCT_POST_CLOSURE):
+            people_services.end_active_alert(actor=actor, prisoner=person, code=code)
+        people_services.apply_system_alert(
+            actor=actor, prisoner=person, code=ALERT_ACCT_CLOSED, comment=case.log_number
+        )
+        notify(
+            Notice(
+                case=case,
+                kind=TaskKind.CLOSED_ON_RELEASE,
+                audience=TaskAudience.SAFER_CUSTODY,
+                title=(
+                    f"ACCT {case.log_number} ({person.prison_number}) closed on release from "
+                    f"{from_prison.name if from_prison else case.prison.name}: pass the risk "
+                    "information to probation and the person's GP"
+                ),
+                due_at=released_at,
+            )
+        )
+        _audit(
+            actor,
+            case,
+            Action.UPDATE,
+            event="closed_on_release",
+            before={"status": source},
+            after={"status": CaseStatus.CLOSED},
+        )
+        events.send_on_commit(events.acct_closed, case=case, status=CaseStatus.CLOSED, review=None)
     return case
 
 

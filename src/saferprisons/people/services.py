@@ -349,6 +349,7 @@ def release_prisoner(*, actor, prisoner: Prisoner, reason: str = "") -> Prisoner
             after={"custody_status": "OUT"},
             details={"movement": "release"},
         )
+        events.announce_release(prisoner=person, from_prison=from_prison)
     return person
 
 
