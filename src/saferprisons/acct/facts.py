@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from . import rules
-from .constants import EntryKind
+from .constants import EntryKind, ReviewKind
 from .models import (
     AcctCase,
     AssessmentInterview,
@@ -45,8 +45,13 @@ def with_facts(cases: QuerySet[AcctCase]) -> QuerySet[AcctCase]:
     return cases.annotate(
         has_iap=Exists(_in_period(ImmediateActionPlan, "recorded_at")),
         has_assessment=Exists(_in_period(AssessmentInterview, "interviewed_at")),
+        # A post-closure review belongs to the period it closed, even when the case is reopened
+        # at the very instant it was held: it never stands for a case review of the new period.
         latest_review_id=Subquery(
-            _in_period(CaseReview, "held_at").order_by("-held_at", "-id").values("id")[:1]
+            _in_period(CaseReview, "held_at")
+            .exclude(kind=ReviewKind.POST_CLOSURE)
+            .order_by("-held_at", "-id")
+            .values("id")[:1]
         ),
         # The plan in force is the one recorded last in the period (a review's plan replaces an
         # interim IAP plan even if the review is recorded with an earlier meeting time).

@@ -38,6 +38,7 @@ from .conftest import (
     fresh,
     london,
     open_case,
+    settle,
 )
 
 
@@ -404,6 +405,24 @@ def test_manager_reopens_and_reopen_needs_a_reason(world):
     # Reopening an open case is a no-op.
     services.reopen_case(actor=world.manager, case=case, reason="Again")
     assert CaseTransition.objects.filter(to_status=CaseStatus.OPEN).count() == 2
+
+
+def test_reopened_at_the_instant_of_the_post_closure_review_a_first_review_is_due(world):
+    """The post-closure review is held, then the case reopened in the same instant (frozen
+    clock): that review belongs to the closed period and is not the new period's first review."""
+    case = open_case(world)
+    settle(world, case)
+    first_review(world, case)
+    close_at_review(world, case)
+    world.traveller.shift(timedelta(days=3))
+    services.complete_post_closure_review(
+        actor=world.manager, case=case, expected_version=fresh(case).version, notes="Doing well"
+    )
+    reopened_at = clock.now()
+    services.reopen_case(actor=world.manager, case=case, reason="Low mood again")
+    due = {i.kind: i.due_at for i in selectors.case_summary_for(world.manager, "A1234BC").items}
+    assert due[DueKind.FIRST_REVIEW] == reopened_at + timedelta(hours=24)
+    assert DueKind.SCHEDULED_REVIEW not in due
 
 
 def test_another_prisons_manager_finds_nothing(world):
