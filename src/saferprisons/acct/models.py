@@ -94,6 +94,12 @@ class AcctCase(PublicIdModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Optimistic locking for review edits: every review bumps it.
     version = models.PositiveIntegerField(default=1)
+    # The earliest due time of anything outstanding (rules.next_due_at with the ACCT_* timings),
+    # written by every service in the transaction that moves it; null when nothing is due. Due
+    # times do not move with the clock, so "next_due_at < now" finds exactly the live cases with
+    # something overdue (ADR 0012). After a change to an ACCT_* timing: manage.py
+    # acct_recompute_due.
+    next_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -112,7 +118,14 @@ class AcctCase(PublicIdModel):
                 name="acct_case_closed_at_matches_status",
             ),
         ]
-        indexes = [models.Index(fields=["prison", "status"], name="acct_case_prison_status")]
+        indexes = [
+            models.Index(fields=["prison", "status"], name="acct_case_prison_status"),
+            models.Index(
+                fields=["next_due_at"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="acct_case_live_next_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"ACCT {self.log_number} ({self.get_status_display()})"

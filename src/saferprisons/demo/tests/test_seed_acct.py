@@ -216,6 +216,7 @@ def acct_snapshot() -> dict:
             "period_started_at",
             "closed_at",
             "version",
+            "next_due_at",
         ),
         "counters": _rows(LogNumberCounter, "prison__code", "year", "last_number"),
         "concerns": _rows(
@@ -401,5 +402,9 @@ def test_same_seed_gives_the_same_acct_data_whichever_writer(db):
     assert again == through_services
     for table, rows in through_services.items():
         assert in_bulk[table] == rows, table
+    # Every live case has something due (and so a stored next due time); closed ones none.
+    next_due = [(row[3], row[-1]) for row in in_bulk["cases"]]
+    assert {status for status, _ in next_due} == set(CaseStatus.values)
+    assert all((due is not None) == (status != CaseStatus.CLOSED) for status, due in next_due)
     # The bulk writer queues only the timers still to come; the services queued those too.
     assert bulk_timers and bulk_timers <= timers_left_by_services
