@@ -3,8 +3,9 @@
 One case per person carries its whole history: reopening keeps the case and its log number.
 The status is the only stored state; "IAP outstanding", "assessment outstanding", "first review
 due", what supervision is in force and everything else that is due is derived from which rows
-exist (rules.py). Records are append-only: entries are corrected by a new entry that points at
-the old one.
+exist (rules.py); ``next_due_at`` keeps the earliest of those due times, written with every change
+that moves it, so the estate can find overdue cases by an index (ADR 0012). Records are
+append-only: entries are corrected by a new entry that points at the old one.
 
 Invariants the database keeps:
 - log numbers are unique, and one counter row per prison and year hands them out;
