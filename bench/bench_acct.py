@@ -12,8 +12,12 @@ and measures p50/p95/p99 latency of:
                   rules) vs naive: each case loaded, then its IAP, assessment, latest review,
                   plan, last observation, last conversation, demands, latest concern, safer-cell
                   decision, person and cell fetched with separate queries (about 13 a case)
-  estate overdue  acct.selectors.estate_overdue_now over every live ACCT in the estate (four
-                  queries) vs naive: the same per-case queries for every live case
+  estate overdue  acct.selectors.estate_overdue_now over the estate: the live ACCTs whose stored
+                  next due time has passed (partial index), their facts as plain values (four
+                  queries), the rules, one count of live cases per prison; vs naive: the same
+                  per-case queries for every live case. Also timed beside it in the same run: the
+                  selector as it was before next_due_at (every live case through
+                  facts.with_facts/states_for), and the selector with PostgreSQL's JIT off
 
 Both sides of the board write the one audit event a board view writes (the estate query writes
 none), and each pair is checked to give the same answer before it is timed.
@@ -37,6 +41,7 @@ import platform
 import random
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -328,13 +333,11 @@ def main() -> int:  # noqa: C901 - one straight script
     def estate(now: datetime | None = None):
         return selectors.estate_overdue_now(now=now)
 
-    def proposed(now: datetime | None = None):
-        return proposed_estate_overdue(now=now)
+    def previous(now: datetime | None = None):
+        return previous_estate_overdue(now=now)
 
-    due_cases: list[int] = []
-
-    def proposed_due_only(now: datetime | None = None):
-        return proposed_estate_overdue(now=now, only_cases=due_cases)
+    def estate_jit_off(now: datetime | None = None):
+        return estate_overdue_without_jit(now=now)
 
     # Both sides must give the same answer, or the comparison means nothing.
     now = clock.now()
@@ -348,11 +351,16 @@ def main() -> int:  # noqa: C901 - one straight script
         (r.prison_code, r.log_number, r.prison_number, r.kind, r.due_at) for r in estate(now).rows
     ]
     assert fast_overdue == naive_estate(now), "the naive estate query differs"
-    assert fast_overdue == proposed(now), "the proposed estate query differs"
-    # The cases with something overdue now: what an index on a stored next-due time would find.
-    due_logs = {row[1] for row in fast_overdue}
-    due_cases += list(AcctCase.objects.filter(log_number__in=due_logs).values_list("pk", flat=True))
-    assert fast_overdue == proposed_due_only(now), "reading only the due cases differs"
+    before = previous(now)
+    assert fast_overdue == before[0], "the previous estate query differs"
+    assert estate(now).open_cases == before[1], "the live cases per prison differ"
+    assert fast_overdue == [
+        (r.prison_code, r.log_number, r.prison_number, r.kind, r.due_at)
+        for r in estate_jit_off(now).rows
+    ], "the estate query without JIT differs"
+    # The cases the index finds (next due time passed) are exactly those with something overdue.
+    due_cases = AcctCase.objects.filter(status__in=LIVE_STATUSES, next_due_at__lt=now).count()
+    assert due_cases == len({row[1] for row in fast_overdue}), "next_due_at is out of step"
     live_cases = AcctCase.objects.filter(status__in=LIVE_STATUSES).count()
     open_cases = AcctCase.objects.filter(status=CaseStatus.OPEN).count()
     print(f"checked: same answers; estate {open_cases} open, {live_cases} live, "
@@ -380,30 +388,30 @@ def main() -> int:  # noqa: C901 - one straight script
         results.append(row)
         print(f"  measured {label}")
 
-    # The fix proposed for the estate query (a prototype here, see proposed_estate_overdue),
-    # timed beside the selector as it is.
+    # The selector as it was before next_due_at, and the selector with JIT off, each timed
+    # beside the selector as it is (the same load falls on both sides of each pair).
     load = os.getloadavg()
-    prototype, current = measure(proposed, estate, args.iterations, args.iterations // 2)
-    proposal = {
-        "operation": "estate overdue now: proposed query (prototype)",
-        "proposed": prototype,
-        "current": current,
-        "queries": count_queries(proposed),
+    now_timing, before_timing = measure(estate, previous, args.iterations, args.iterations // 2)
+    comparison = {
+        "cases_read": due_cases,
+        "current": now_timing,
+        "previous": before_timing,
+        "previous_queries": count_queries(previous),
         "load_average_1_5_15_before": [round(x, 2) for x in load],
     }
     load = os.getloadavg()
-    due_only, _ = measure(proposed_due_only, proposed, args.iterations, 1)
-    proposal["due_cases_only"] = {
-        "cases_read": len(due_cases),
-        "timing": due_only,
-        "queries": count_queries(proposed_due_only),
+    jit_off, jit_on = measure(estate_jit_off, estate, args.iterations, args.iterations // 2)
+    comparison["jit"] = {
+        "jit_off": jit_off,
+        "as_is": jit_on,
+        "jit_off_queries": count_queries(estate_jit_off),
         "load_average_1_5_15_before": [round(x, 2) for x in load],
     }
-    print("  measured the proposed estate query")
+    print("  measured the estate query before next_due_at, and without JIT")
 
-    # Where the estate query's time goes: the cases query, the three follow-up queries, and
-    # the pure rules in Python.
-    breakdown = estate_breakdown(facts, rules, AcctCase, LIVE_STATUSES, args.iterations // 4)
+    # Where the estate query's time goes: the due cases query, the three follow-up queries,
+    # the rules in Python, the count of live cases per prison.
+    breakdown = estate_breakdown(args.iterations // 4)
     explain_path = None
     if args.explain:
         explain_path = write_explain(vendor, facts, AcctCase, LIVE_STATUSES, prison)
@@ -438,7 +446,7 @@ def main() -> int:  # noqa: C901 - one straight script
             "accts_added_for_the_benchmark": added,
         },
         "results": results,
-        "proposal": proposal,
+        "estate_before_next_due_at_and_jit": comparison,
         "estate_breakdown_ms": breakdown,
         "explain": str(explain_path.relative_to(REPO)) if explain_path else None,
         "goal": {
@@ -459,144 +467,51 @@ def main() -> int:  # noqa: C901 - one straight script
     return 0
 
 
-def proposed_estate_overdue(
-    *, now: datetime | None = None, only_cases: list[int] | None = None
-) -> list[tuple]:
-    """What estate_overdue_now could be: the same answer, sorted the same way, from the same
-    rules, but reading only the columns the rules need (values, not model instances; no users,
-    no prisons as objects; not the board-only concern and decision times) and with PostgreSQL's
-    JIT compiler off for the one statement whose many correlated subqueries push the planner's
-    cost estimate over jit_above_cost (compiling then costs more than running the query).
-
-    ``only_cases``: read only these cases, to emulate a stored, indexed "next due" time on each
-    case that would let the query skip every case with nothing due yet (see PERFORMANCE.md)."""
-    from django.db import connection, transaction
-    from django.db.models import Exists, F, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    from saferprisons.acct import rules
+def previous_estate_overdue(*, now: datetime | None = None) -> tuple[list[tuple], Counter]:
+    """``estate_overdue_now`` as it was before ``AcctCase.next_due_at`` (kept here to compare):
+    every live case through ``facts.with_facts`` and ``states_for`` (model instances with
+    their person, prisons, latest reviews with their users, plans), then the rules.
+    (overdue rows as tuples, live cases per prison code)."""
+    from saferprisons.acct import facts, rules
     from saferprisons.acct.constants import LIVE_STATUSES
-    from saferprisons.acct.models import (
-        AcctCase,
-        AssessmentInterview,
-        CaseEntry,
-        CaseReview,
-        ImmediateActionPlan,
-        ReviewDemand,
-        SupervisionPlan,
-    )
+    from saferprisons.acct.models import AcctCase
     from saferprisons.core import clock
 
     now = now or clock.now()
     timings = rules.Timings.from_settings()
-
-    def in_period(model, field):
-        return model.objects.filter(
-            case=OuterRef("pk"), **{f"{field}__gte": OuterRef("period_started_at")}
+    cases = list(
+        facts.with_facts(
+            AcctCase.objects.filter(status__in=LIVE_STATUSES).select_related(
+                "prison", "prisoner__prison"
+            )
         )
+    )
+    states = facts.states_for(cases)
+    rows = []
+    open_cases: Counter = Counter()
+    for case in cases:
+        prison = case.prisoner.prison or case.prison
+        open_cases[prison.code] += 1
+        rows += [
+            (prison.code, case.log_number, case.prisoner.prison_number, item.kind, item.due_at)
+            for item in rules.due_items(states[case.pk].facts, now, timings)
+            if item.overdue
+        ]
+    return sorted(rows, key=lambda r: (r[4], r[1])), open_cases
 
-    def last(kind):
-        return Subquery(
-            CaseEntry.objects.filter(case=OuterRef("pk"), kind=kind, seen_or_spoken_to=True)
-            .order_by("-occurred_at")
-            .values("occurred_at")[:1]
-        )
+
+def estate_overdue_without_jit(*, now: datetime | None = None):
+    """The selector with PostgreSQL's JIT compiler off for its statements (``SET LOCAL`` in a
+    transaction of its own): measured to decide whether the selector should do this."""
+    from django.db import connection, transaction
+
+    from saferprisons.acct import selectors
 
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        live = AcctCase.objects.filter(status__in=LIVE_STATUSES)
-        if only_cases is not None:
-            live = live.filter(pk__in=only_cases)
-        cases = list(
-            live.annotate(
-                has_iap=Exists(in_period(ImmediateActionPlan, "recorded_at")),
-                has_assessment=Exists(in_period(AssessmentInterview, "interviewed_at")),
-                latest_review_id=Subquery(
-                    in_period(CaseReview, "held_at").order_by("-held_at", "-id").values("id")[:1]
-                ),
-                plan_id=Subquery(
-                    in_period(SupervisionPlan, "started_at").order_by("-id").values("id")[:1]
-                ),
-                last_observation_at=last("OBSERVATION"),
-                last_conversation_at=last("CONVERSATION"),
-                code=Coalesce(F("prisoner__prison__code"), F("prison__code")),
-            ).values_list(
-                "pk",
-                "status",
-                "period_started_at",
-                "closed_at",
-                "has_iap",
-                "has_assessment",
-                "latest_review_id",
-                "plan_id",
-                "last_observation_at",
-                "last_conversation_at",
-                "code",
-                "log_number",
-                "prisoner__prison_number",
-            )
-        )
-    next_reviews = dict(
-        CaseReview.objects.filter(pk__in=[c[6] for c in cases if c[6]]).values_list(
-            "pk", "next_review_at"
-        )
-    )
-    plans = {
-        row[0]: rules.PlanInForce(rules.Supervision(*row[1:6]), row[6])
-        for row in SupervisionPlan.objects.filter(pk__in=[c[7] for c in cases if c[7]]).values_list(
-            "pk",
-            "constant",
-            "day_observations_per_hour",
-            "night_observations_per_hour",
-            "day_conversations",
-            "night_conversations",
-            "started_at",
-        )
-    }
-    demands: dict[int, list] = {}
-    for case_id, due_at, reason in (
-        ReviewDemand.objects.filter(case_id__in=[c[0] for c in cases], satisfied_by__isnull=True)
-        .order_by("due_at", "id")
-        .values_list("case_id", "due_at", "reason")
-    ):
-        demands.setdefault(case_id, []).append((due_at, reason))
-    rows = []
-    for (
-        pk,
-        status,
-        start,
-        closed,
-        iap,
-        assessed,
-        review,
-        plan,
-        obs,
-        conv,
-        code,
-        log,
-        number,
-    ) in cases:
-        case_facts = rules.CaseFacts(
-            status=status,
-            period_started_at=start,
-            closed_at=closed,
-            has_iap=iap,
-            has_assessment=assessed,
-            has_review_in_period=review is not None,
-            next_review_at=next_reviews.get(review),
-            demands=demands.get(pk, []),
-            plan=plans.get(plan),
-            last_observation_at=obs,
-            last_conversation_at=conv,
-        )
-        rows += [
-            (code, log, number, item.kind, item.due_at)
-            for item in rules.due_items(case_facts, now, timings)
-            if item.overdue
-        ]
-    return sorted(rows, key=lambda r: (r[4], r[1]))
+        return selectors.estate_overdue_now(now=now)
 
 
 def top_up_open_accts(prison, target: int, rng: random.Random) -> int:
@@ -666,49 +581,82 @@ def top_up_open_accts(prison, target: int, rng: random.Random) -> int:
     return len(histories)
 
 
-def estate_breakdown(facts, rules, AcctCase, live_statuses, n: int) -> dict:  # noqa: N803
+def estate_breakdown(n: int) -> dict:
+    """The parts of ``estate_overdue_now``, timed one by one."""
+    from django.db.models import Count
+
+    from saferprisons.acct import facts, rules, selectors
+    from saferprisons.acct.constants import LIVE_STATUSES
+    from saferprisons.acct.models import AcctCase
     from saferprisons.core import clock
 
-    parts: dict[str, list[float]] = {"cases query": [], "follow-up queries": [], "rules": []}
+    parts: dict[str, list[float]] = {
+        "due cases query alone": [],
+        "due_facts (that query and the three follow-ups)": [],
+        "rules": [],
+        "live cases per prison": [],
+    }
     timings = rules.Timings.from_settings()
+    live = AcctCase.objects.filter(status__in=LIVE_STATUSES)
+    code = selectors._case_prison_code
+    extra = ("code", "log_number", "prisoner__prison_number")
     for _ in range(max(5, n)):
         now = clock.now()
+        due = live.filter(next_due_at__lt=now).annotate(code=code())
         started = time.perf_counter()
-        cases = list(
-            facts.with_facts(
-                AcctCase.objects.filter(status__in=live_statuses).select_related(
-                    "prison", "prisoner__prison"
-                )
-            )
+        list(
+            due.annotate(**facts._due_annotations())
+            .order_by()
+            .values_list(*facts._DUE_COLUMNS, *extra)
         )
         queried = time.perf_counter()
-        states = facts.states_for(cases)
+        states = facts.due_facts(due, *extra)
         followed = time.perf_counter()
-        for case in cases:
-            rules.due_items(states[case.pk].facts, now, timings)
-        done = time.perf_counter()
-        parts["cases query"].append((queried - started) * 1000)
-        parts["follow-up queries"].append((followed - queried) * 1000)
-        parts["rules"].append((done - followed) * 1000)
+        for _, case_facts, _ in states:
+            rules.due_items(case_facts, now, timings)
+        ruled = time.perf_counter()
+        dict(live.order_by().values(code=code()).annotate(n=Count("pk")).values_list("code", "n"))
+        counted = time.perf_counter()
+        parts["due cases query alone"].append((queried - started) * 1000)
+        parts["due_facts (that query and the three follow-ups)"].append((followed - queried) * 1000)
+        parts["rules"].append((ruled - followed) * 1000)
+        parts["live cases per prison"].append((counted - ruled) * 1000)
     return {name: summarise(values) for name, values in parts.items()}
 
 
 def write_explain(vendor: str, facts, AcctCase, live_statuses, prison) -> Path:  # noqa: N803
+    from django.db.models import Count
+
+    from saferprisons.acct import selectors
+    from saferprisons.core import clock
+
     options = {"analyze": True, "buffers": True} if vendor == "postgresql" else {}
-    estate = facts.with_facts(
-        AcctCase.objects.filter(status__in=live_statuses).select_related(
-            "prison", "prisoner__prison"
-        )
+    live = AcctCase.objects.filter(status__in=live_statuses)
+    code = selectors._case_prison_code
+    estate = (
+        live.filter(next_due_at__lt=clock.now())
+        .annotate(code=code())
+        .annotate(**facts._due_annotations())
+        .order_by()
+        .values_list(*facts._DUE_COLUMNS, "code", "log_number", "prisoner__prison_number")
     )
+    counts = live.order_by().values(code=code()).annotate(n=Count("pk")).values_list("code", "n")
+    before = facts.with_facts(live.select_related("prison", "prisoner__prison"))
     board = facts.with_facts(
         AcctCase.objects.filter(prisoner__prison=prison, status__in=live_statuses).select_related(
             "prison", "prisoner"
         )
     )
     text = [
-        "-- estate_overdue_now: the cases query (facts.with_facts over every live case)",
+        "-- estate_overdue_now: the due cases query (next_due_at passed, facts.due_facts)",
         str(estate.query),
         estate.explain(**options),
+        "",
+        "-- estate_overdue_now: live cases per prison",
+        counts.explain(**options),
+        "",
+        "-- before next_due_at: the cases query (facts.with_facts over every live case)",
+        before.explain(**options),
         "",
         f"-- wing_board: the cases query for prison {prison.code}",
         board.explain(**options),
@@ -746,15 +694,14 @@ def markdown(output: dict) -> str:
         f"{name} {part['p50_ms']} / {part['p95_ms']}"
         for name, part in output["estate_breakdown_ms"].items()
     ))  # fmt: skip
-    proposal = output["proposal"]
-    due = proposal["due_cases_only"]
+    c = output["estate_before_next_due_at_and_jit"]
     lines.append(
-        f"Proposed estate query (prototype, measured in the same run): p50 "
-        f"{proposal['proposed']['p50_ms']} / p95 {proposal['proposed']['p95_ms']} ms beside the "
-        f"selector's p50 {proposal['current']['p50_ms']} / p95 {proposal['current']['p95_ms']} ms "
-        f"({proposal['queries']} queries). Reading only the {due['cases_read']} cases with "
-        f"something due (emulating an indexed next-due time): p50 {due['timing']['p50_ms']} / "
-        f"p95 {due['timing']['p95_ms']} ms."
+        f"Estate query reading the {c['cases_read']} cases past their next due time: p50 "
+        f"{c['current']['p50_ms']} / p95 {c['current']['p95_ms']} ms, beside the selector "
+        f"before next_due_at (every live case, {c['previous_queries']} queries) in the same "
+        f"run: p50 {c['previous']['p50_ms']} / p95 {c['previous']['p95_ms']} ms. With JIT off: "
+        f"p50 {c['jit']['jit_off']['p50_ms']} / p95 {c['jit']['jit_off']['p95_ms']} ms beside "
+        f"p50 {c['jit']['as_is']['p50_ms']} / p95 {c['jit']['as_is']['p95_ms']} ms as is."
     )
     goal = output["goal"]
     lines.append(

@@ -3,8 +3,9 @@
 One case per person carries its whole history: reopening keeps the case and its log number.
 The status is the only stored state; "IAP outstanding", "assessment outstanding", "first review
 due", what supervision is in force and everything else that is due is derived from which rows
-exist (rules.py). Records are append-only: entries are corrected by a new entry that points at
-the old one.
+exist (rules.py); ``next_due_at`` keeps the earliest of those due times, written with every change
+that moves it, so the estate can find overdue cases by an index (ADR 0012). Records are
+append-only: entries are corrected by a new entry that points at the old one.
 
 Invariants the database keeps:
 - log numbers are unique, and one counter row per prison and year hands them out;
@@ -94,6 +95,12 @@ class AcctCase(PublicIdModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Optimistic locking for review edits: every review bumps it.
     version = models.PositiveIntegerField(default=1)
+    # The earliest due time of anything outstanding (rules.next_due_at with the ACCT_* timings),
+    # written by every service in the transaction that moves it; null when nothing is due. Due
+    # times do not move with the clock, so "next_due_at < now" finds exactly the live cases with
+    # something overdue (ADR 0012). After a change to an ACCT_* timing: manage.py
+    # acct_recompute_due.
+    next_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -112,7 +119,14 @@ class AcctCase(PublicIdModel):
                 name="acct_case_closed_at_matches_status",
             ),
         ]
-        indexes = [models.Index(fields=["prison", "status"], name="acct_case_prison_status")]
+        indexes = [
+            models.Index(fields=["prison", "status"], name="acct_case_prison_status"),
+            models.Index(
+                fields=["next_due_at"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="acct_case_live_next_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"ACCT {self.log_number} ({self.get_status_display()})"

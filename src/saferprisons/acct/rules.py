@@ -469,6 +469,22 @@ def due_items(facts: CaseFacts, now: datetime, timings: Timings) -> list[DueItem
     return sorted(items, key=lambda item: item.due_at)
 
 
+def next_due_at(facts: CaseFacts, timings: Timings) -> datetime | None:
+    """The earliest moment anything on the case falls due (``AcctCase.next_due_at``), or None
+    when nothing is due (a closed case, or nothing outstanding).
+
+    Every due time is fixed by the facts (none moves as the clock does), so the case has
+    something overdue at ``now`` exactly when ``now`` is past this moment (``is_overdue``).
+    An observation under constant supervision is always due and never overdue: it does not
+    count.
+    """
+    epoch = datetime.min.replace(tzinfo=UTC)  # any moment: only the due times are read
+    return min(
+        (item.due_at for item in due_items(facts, epoch, timings) if not item.always),
+        default=None,
+    )
+
+
 # --- Urgency on the wing board -----------------------------------------------------------------
 
 

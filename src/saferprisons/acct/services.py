@@ -215,14 +215,24 @@ def _dedupe(kind: str, case: AcctCase, due_at: datetime) -> str:
     return f"{kind}:{case.public_id}:{due_at.astimezone(clock.LONDON).isoformat()}"
 
 
-def _schedule_observation_check(case: AcctCase) -> None:
-    """Queue the overdue check for the observation due now (in the caller's transaction)."""
-    state = facts.state_of(case)
-    if state.case.status != CaseStatus.OPEN or state.facts.plan is None:
-        return
-    due = rules.observation_due(
-        state.facts.plan, state.facts.last_observation_at, rules.Timings.from_settings()
+def _after_write(case: AcctCase, *, observation_check: bool = False) -> None:
+    """After every write that can move what is due on the case, in the caller's transaction:
+    store the case's earliest due time (``AcctCase.next_due_at``, by which the estate query
+    finds the cases with something overdue) and, with ``observation_check``, queue the overdue
+    check for the observation due now. One read of the case's facts (four queries) for both."""
+    timings = rules.Timings.from_settings()
+    ((_, case_facts, (stored,)),) = facts.due_facts(
+        AcctCase.objects.filter(pk=case.pk), "next_due_at"
     )
+    next_due = rules.next_due_at(case_facts, timings)
+    if next_due != stored:
+        AcctCase.objects.filter(pk=case.pk).update(next_due_at=next_due)
+    case.next_due_at = next_due
+    if not observation_check:
+        return
+    if case_facts.status != CaseStatus.OPEN or case_facts.plan is None:
+        return
+    due = rules.observation_due(case_facts.plan, case_facts.last_observation_at, timings)
     if due is None:
         return  # constant supervision: always due, nothing to remind about
     jobs.enqueue(
@@ -365,6 +375,7 @@ def raise_concern(
             after={"source": source, "effect": effect, "status": case.status},
             concern=str(concern.public_id),
         )
+        _after_write(case)
     return concern
 
 
@@ -510,6 +521,7 @@ def transition_case(
         elif not reason:
             raise ValidationFailed("Enter why the ACCT is reopened", field="reason")
         _apply_transition(actor, locked, to_status, reason=reason, review=review)
+        _after_write(locked)
     return locked
 
 
@@ -566,7 +578,7 @@ def record_iap(
         )
         if levels is not None:
             _new_plan(locked, levels, at, actor, action_plan=iap)
-            _schedule_observation_check(locked)
+        _after_write(locked, observation_check=levels is not None)
         _audit(
             actor,
             locked,
@@ -617,6 +629,7 @@ def record_assessment(
             summary=text,
         )
         _audit(actor, locked, Action.CREATE, event="assessment_recorded")
+        _after_write(locked)
     return assessment
 
 
@@ -841,6 +854,7 @@ def hold_review(
             _apply_transition(
                 actor, locked, CaseStatus.POST_CLOSURE, reason=closure_reason, review=review
             )
+            _after_write(locked)
         else:
             _case_note(
                 actor,
@@ -849,8 +863,7 @@ def hold_review(
                 f"{RiskLevel(risk_level).label.lower()}; next review "
                 f"{clock.local(next_review_at):%d/%m/%Y %H:%M}.",
             )
-            if levels is not None:
-                _schedule_observation_check(locked)
+            _after_write(locked, observation_check=levels is not None)
             _schedule_review_check(locked, next_review_at)
     return review
 
@@ -912,6 +925,7 @@ def complete_post_closure_review(
         _apply_transition(
             actor, locked, CaseStatus.CLOSED, reason="Post-closure review completed", review=review
         )
+        _after_write(locked)
     return review
 
 
@@ -1010,8 +1024,9 @@ def record_entry(
             after={"kind": kind, "occurred_at": occurred_at, "health": health},
             entry=str(entry.public_id),
         )
-        if kind == EntryKind.OBSERVATION and entry.seen_or_spoken_to:
-            _schedule_observation_check(locked)
+        _after_write(
+            locked, observation_check=kind == EntryKind.OBSERVATION and entry.seen_or_spoken_to
+        )
     return entry
 
 
@@ -1065,6 +1080,8 @@ def correct_entry(
             entry=str(correction.public_id),
             corrects=str(original.public_id),
         )
+        # A correction marking someone seen after all can move the last observation.
+        _after_write(locked)
     return correction
 
 
@@ -1118,6 +1135,7 @@ def _create_demand(
         demand=str(demand.public_id),
     )
     events.send_on_commit(events.review_due, case=case, due_at=due, reason=reason)
+    _after_write(case)
     return demand, True
 
 
@@ -1214,6 +1232,7 @@ def close_case_on_release(
         case.status = CaseStatus.CLOSED
         case.closed_at = case.closed_at or released_at
         _bump(case, "status", "closed_at")
+        _after_write(case)  # nothing is due on a closed case: next_due_at becomes empty
         CaseTransition.objects.create(
             case=case,
             from_status=source,

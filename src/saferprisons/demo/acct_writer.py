@@ -287,6 +287,9 @@ class _BulkCase:
     review: CaseReview | None = None  # the latest in the current period
     plan: SupervisionPlan | None = None
     last_observation_at: datetime | None = None
+    last_conversation_at: datetime | None = None
+    has_iap: bool = False
+    has_assessment: bool = False
     caremap: list[CaremapItem] = field(default_factory=list)
     demands: list[ReviewDemand] = field(default_factory=list)  # not yet satisfied
     tasks: list[StaffTask] = field(default_factory=list)  # not yet done
@@ -324,6 +327,7 @@ class _Bulk:
         for step in timeline(now, histories):
             getattr(self, type(step.event).__name__.lower())(step, step.event)
         self.add_pending_timers()
+        self.set_next_due()
         self.flush()
 
     # --- helpers ---
@@ -477,6 +481,7 @@ class _Bulk:
 
     def actionplan(self, step: Step, event: ah.ActionPlan) -> None:
         state, actor = self.state(step), self.actor(step)
+        state.has_iap = True
         iap = self.add(
             ImmediateActionPlan(
                 case=state.case,
@@ -508,6 +513,7 @@ class _Bulk:
 
     def assessment(self, step: Step, event: ah.Assessment) -> None:
         state, actor = self.state(step), self.actor(step)
+        state.has_assessment = True
         self.add(
             AssessmentInterview(
                 case=state.case,
@@ -670,8 +676,10 @@ class _Bulk:
                 health=event.health,
             )
         )
-        if event.kind == "OBSERVATION" and event.seen:
-            state.last_observation_at = step.at
+        if event.seen and event.kind == "OBSERVATION":
+            state.last_observation_at = max(step.at, state.last_observation_at or step.at)
+        elif event.seen and event.kind == "CONVERSATION":
+            state.last_conversation_at = max(step.at, state.last_conversation_at or step.at)
 
     def demand(self, step: Step, event: ah.Demand) -> None:
         state, actor, at = self.state(step), self.actor(step), step.at
@@ -723,20 +731,41 @@ class _Bulk:
                 continue
             key = str(case.public_id)
             if state.plan is not None and not state.plan.constant:
-                plan = rules.PlanInForce(
-                    rules.Supervision(
-                        day_observations_per_hour=state.plan.day_observations_per_hour,
-                        night_observations_per_hour=state.plan.night_observations_per_hour,
-                        day_conversations=state.plan.day_conversations,
-                        night_conversations=state.plan.night_conversations,
-                    ),
-                    state.plan.started_at,
-                )
+                plan = rules.PlanInForce(_levels(state.plan), state.plan.started_at)
                 due = rules.observation_due(plan, state.last_observation_at, self.timings)
                 self.add(_job(JOB_OBSERVATION_OVERDUE, key, due, due + OVERDUE_CHECK_DELAY))
             if state.review is not None and state.review.next_review_at is not None:
                 due = state.review.next_review_at
                 self.add(_job(JOB_REVIEW_DUE, key, due, due))
+
+    def set_next_due(self) -> None:
+        """Each case's ``next_due_at``, as the services store it after each write: the rules
+        over the facts the case ends with (the histories never reopen a case, so the current
+        period is the whole case)."""
+        for state in self.cases.values():
+            case, plan, review = state.case, state.plan, state.review
+            case.next_due_at = rules.next_due_at(
+                rules.CaseFacts(
+                    status=case.status,
+                    period_started_at=case.period_started_at,
+                    closed_at=case.closed_at,
+                    has_iap=state.has_iap,
+                    has_assessment=state.has_assessment,
+                    has_review_in_period=review is not None,
+                    next_review_at=review.next_review_at if review is not None else None,
+                    demands=[
+                        (d.due_at, d.reason) for d in sorted(state.demands, key=lambda d: d.due_at)
+                    ],
+                    plan=(
+                        rules.PlanInForce(_levels(plan), plan.started_at)
+                        if plan is not None
+                        else None
+                    ),
+                    last_observation_at=state.last_observation_at,
+                    last_conversation_at=state.last_conversation_at,
+                ),
+                self.timings,
+            )
 
     def flush(self) -> None:
         """Write the rows, each model after those its foreign keys point at."""
@@ -766,6 +795,16 @@ class _Bulk:
             LogNumberCounter.objects.bulk_update(
                 [c for c in counters if c.pk is not None], ["last_number"]
             )
+
+
+def _levels(plan: SupervisionPlan) -> rules.Supervision:
+    return rules.Supervision(
+        constant=plan.constant,
+        day_observations_per_hour=plan.day_observations_per_hour,
+        night_observations_per_hour=plan.night_observations_per_hour,
+        day_conversations=plan.day_conversations,
+        night_conversations=plan.night_conversations,
+    )
 
 
 def _job(kind: str, case_key: str, due: datetime, run_at: datetime) -> Job:

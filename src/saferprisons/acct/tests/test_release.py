@@ -38,6 +38,7 @@ def test_an_open_acct_closes_when_the_person_is_released(
     case = fresh(case)
     assert case.status == CaseStatus.CLOSED
     assert case.closed_at == london(2026, 11, 29, 10, 15)
+    assert case.next_due_at is None
     transition = CaseTransition.objects.filter(case=case).latest("at")
     assert (transition.from_status, transition.to_status, transition.reason) == (
         CaseStatus.OPEN,

@@ -25,6 +25,7 @@ from .conftest import (
     raise_concern,
     settle,
 )
+from .reference import assert_selector_matches_reference, moments_to_check
 
 
 def entry(world, case, kind, at):
@@ -139,7 +140,8 @@ def test_the_board_is_scoped(ward):
 def test_estate_overdue_now_is_set_based(ward, django_assert_max_num_queries):
     raise_concern(ward.south_manager, ward.south_person)  # opened at 12:00
     ward.traveller.move_to(london(2026, 11, 28, 13, 1))
-    with django_assert_max_num_queries(4):
+    # The due cases, their latest reviews, plans and demands, and the live cases per prison.
+    with django_assert_max_num_queries(5):
         report = selectors.estate_overdue_now()
     counts = report.counts()
     assert counts["ZSO"] == {DueKind.IAP: 1}
@@ -151,6 +153,16 @@ def test_estate_overdue_now_is_set_based(ward, django_assert_max_num_queries):
     assert [(r.log_number, r.kind, clock.local(r.due_at)) for r in south] == [
         ("ZSO-2026-0001", DueKind.IAP, london(2026, 11, 28, 13, 0))
     ]
+
+
+def test_estate_overdue_now_equals_the_full_computation_at_any_moment(ward):
+    """Reading only the cases past their stored next due time finds exactly what running the
+    rules over every live case finds: on a grid over nine days and at every due time, a second
+    either side."""
+    raise_concern(ward.south_manager, ward.south_person)  # opened at 12:00
+    moments = moments_to_check(clock.now() - timedelta(hours=6), days=9)
+    assert len(moments) > 100
+    assert assert_selector_matches_reference(moments) > 100
 
 
 def test_hq_analysts_get_counts_only(ward):

@@ -2,7 +2,7 @@
 the same seed, and the bulk writer (estate size) writing exactly what the services write."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -29,7 +29,9 @@ from saferprisons.acct.models import (
     StaffTask,
     SupervisionPlan,
 )
+from saferprisons.acct.tests.reference import assert_selector_matches_reference, moments_to_check
 from saferprisons.audit.models import AuditEvent
+from saferprisons.core import clock
 from saferprisons.core.clock import LONDON
 from saferprisons.core.errors import PermissionDenied
 from saferprisons.demo import acct_histories as ah
@@ -216,6 +218,7 @@ def acct_snapshot() -> dict:
             "period_started_at",
             "closed_at",
             "version",
+            "next_due_at",
         ),
         "counters": _rows(LogNumberCounter, "prison__code", "year", "last_number"),
         "concerns": _rows(
@@ -401,5 +404,19 @@ def test_same_seed_gives_the_same_acct_data_whichever_writer(db):
     assert again == through_services
     for table, rows in through_services.items():
         assert in_bulk[table] == rows, table
+    # Every live case has something due (and so a stored next due time); closed ones none.
+    next_due = [(row[3], row[-1]) for row in in_bulk["cases"]]
+    assert {status for status, _ in next_due} == set(CaseStatus.values)
+    assert all((due is not None) == (status != CaseStatus.CLOSED) for status, due in next_due)
     # The bulk writer queues only the timers still to come; the services queued those too.
     assert bulk_timers and bulk_timers <= timers_left_by_services
+
+
+@pytest.mark.parametrize("writer", ["services", "bulk"])
+def test_the_estate_query_finds_what_the_rules_find_over_every_case(db, writer):
+    """Every stage, written either way: the cases found by their stored next due time give
+    exactly what running the rules over every live case gives, at any moment."""
+    with time_machine.travel(WINTER_MORNING, tick=False):
+        seed(7, writer=writer)
+        moments = moments_to_check(clock.now() - timedelta(days=2), days=10, step_hours=3)
+    assert assert_selector_matches_reference(moments) > 100

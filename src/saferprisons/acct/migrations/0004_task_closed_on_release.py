@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("acct", "0001_initial"),
+        ("acct", "0003_backfill_next_due_at"),
     ]
 
     operations = [
