@@ -113,6 +113,11 @@ def parse_args(argv=None):
     parser.add_argument("--events-per-second", type=float, default=2.0)
     parser.add_argument("--consumers", type=int, default=1)
     parser.add_argument("--max-in-flight", type=int, default=2000)
+    parser.add_argument(
+        "--flush-in-background",
+        action="store_true",
+        help="The consumer writes rollups on a second thread (ConsumerOptions).",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="Keep a set-up already there.")
     parser.add_argument("--label", default="", help="Suffix of the results file.")
@@ -630,12 +635,19 @@ def run_consumer(spec: dict) -> None:
                 self._opened_at_ms += [o.capture_until_ms - self.after_ms for o in opened]
             return opened
 
-        def flush(self, *, now=None, everything=False):
-            written = super().flush(now=now, everything=everything)
+        def take_flush(self, *, now=None, everything=False):
+            # Readings are durable (and their messages acknowledged) once a flush of
+            # everything has committed: ``flush`` calls this, then ``write_flush``.
+            batch = super().take_flush(now=now, everything=everything)
+            batch.sent_ms = []
             if everything:
-                done = time.time() * 1000
-                self.durable_ms += [done - sent for sent in self._sent_ms]
-                self._sent_ms = []
+                batch.sent_ms, self._sent_ms = self._sent_ms, []
+            return batch
+
+        def write_flush(self, batch):
+            written = super().write_flush(batch)
+            done = time.time() * 1000
+            self.durable_ms += [done - sent for sent in batch.sent_ms]
             return written
 
     pipeline = ObservedPipeline()
@@ -645,6 +657,7 @@ def run_consumer(spec: dict) -> None:
         prisons=tuple(spec["prisons"]),
         share_group=None,
         max_in_flight=spec["max_in_flight"],
+        flush_in_background=spec["flush_in_background"],
     )
     consumer = Consumer(options, pipeline=pipeline)
     with connection.cursor() as cursor:
@@ -985,6 +998,7 @@ def run_configuration(  # noqa: C901 - one straight sequence
             "name": f"{name}-{index}",
             "prisons": prisons[index::count] if count > 1 else [],
             "max_in_flight": args.max_in_flight,
+            "flush_in_background": args.flush_in_background,
             "profile": args.profile and kind == "optimised",
             "out": out,
         }
