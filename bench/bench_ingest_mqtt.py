@@ -17,8 +17,10 @@ port, no persistence, ``max_queued_messages 0`` so that the broker itself never 
 while a consumer is behind, as docs/monitoring-consumer.md requires for production):
 
   generator  publishes one QoS 1 message per wing gateway per tick (``--rate`` / ``--cells``
-             ticks a second: 1 at the defaults), payloads pre-encoded once (a few variants per
-             gateway) with ``timestamp_ms`` set to the wall-clock time just before the message
+             ticks a second: 1 at the defaults), the gateways evenly out of phase over the
+             tick (as independent gateways are; in 20 groups), payloads pre-encoded once (a
+             few variants per gateway) with ``timestamp_ms`` set to the wall-clock time just
+             before the message
              is published. Injected events open alerts: an out-of-range pulse (at once), tamper
              (10 s), a second person in the cell (2 min by day, 30 s at night), each on a cell
              that has no open alert, at ``--events-per-second``.
@@ -96,6 +98,7 @@ CELLS_PER_LANDING = 50
 PRISON_PREFIX = "MQ"  # fictional prison codes MQ001..MQ120
 PLACEHOLDER = b"1111111111111"  # 13 digits, replaced by the send time in ms
 VARIANTS = 4
+SLOTS = 20  # the generator publishes a tick's messages in this many groups, evenly spaced
 INTERVAL_SECONDS = 10
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # The consumer is stopped this long after the generator at the latest: devices fall silent
@@ -152,6 +155,13 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def machine_jiffies() -> tuple[float, float]:
+    """CPU seconds spent busy (not idle or waiting) by all cores, and in all, so far."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / CLK_TCK, sum(fields[:8]) / CLK_TCK
 
 
 def memory_mb(pid: int) -> tuple[float, float] | None:
@@ -472,16 +482,21 @@ def run_generator(spec: dict) -> None:
     worst_late = 0.0
     info = None
     active: dict[int, dict[int, dict]] = {}  # gateway -> device index -> overriding fields
+    # Gateways keep their own clocks: evenly out of phase, in SLOTS groups a tick (a sleep per
+    # message would cost the generator more than it is worth).
+    slot_of = [g * SLOTS // len(gateways) for g in range(len(gateways))]
     for tick in range(ticks):
         due = started + tick * period
         wait = due - time.time()
-        if wait > 0:
-            time.sleep(wait)
-        elif -wait > 0.1:
+        if -wait > 0.1:
             late_ticks += 1
             worst_late = max(worst_late, -wait)
         active = events_at(events, tick * period)
         for g, gateway in enumerate(gateways):
+            if g == 0 or slot_of[g] != slot_of[g - 1]:
+                wait = due + slot_of[g] * period / SLOTS - time.time()
+                if wait > 0:
+                    time.sleep(wait)
             items, body = variants[g][tick % VARIANTS]
             stamp = str(now_ms()).encode()
             overrides = active.get(g)
@@ -917,6 +932,7 @@ class Sampler:
         self._thread.join()
 
     def _run(self) -> None:
+        database = _backends_of_this_database()
         while True:
             sample = {"t": time.time(), "load": os.getloadavg()[0]}
             for name, pid in list(self.pids.items()):
@@ -924,6 +940,9 @@ class Sampler:
                 memory = memory_mb(pid)
                 if memory is not None:
                     sample[name + "_rss"], sample[name + "_hwm"] = memory
+            if database is not None:
+                sample["postgres"] = database()
+            sample["machine_busy"], sample["machine_total"] = machine_jiffies()
             self.samples.append(sample)
             if self._stop.wait(1.0):
                 return
@@ -939,6 +958,43 @@ class Sampler:
     def peak(self, key: str) -> float | None:
         values = [s[key] for s in self.samples if s.get(key) is not None]
         return round(max(values), 1) if values else None
+
+
+def _backends_of_this_database():
+    """PostgreSQL only: a function giving the CPU seconds used so far by every backend
+    connected to the benchmark database (the consumers' connections, the flusher thread's)
+    since it was first seen, but not this sampler's own."""
+    import dj_database_url
+    import psycopg
+
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    if "postgresql" not in config["ENGINE"]:
+        return None
+    params = {
+        "dbname": config["NAME"],
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+    }
+    conn = psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
+    base: dict[int, float] = {}
+    last: dict[int, float] = {}
+
+    def used() -> float:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+        for (pid,) in rows:
+            seconds = cpu_seconds(pid)
+            if seconds is None:
+                continue
+            base.setdefault(pid, seconds)
+            last[pid] = seconds
+        return sum(last[pid] - base[pid] for pid in last)
+
+    return used
 
 
 def child(role: str, spec: dict, workdir: Path, name: str) -> subprocess.Popen:
@@ -1108,7 +1164,12 @@ def run_configuration(  # noqa: C901 - one straight sequence
             "latency_reading_to_committed": summarise_ms(alert_ms),
         },
         "cpu_percent_of_one_core": {
-            name: sampler.cpu_percent(name, started, offered_end) for name in sorted(sampler.pids)
+            **{
+                name: sampler.cpu_percent(name, started, offered_end)
+                for name in sorted(sampler.pids)
+            },
+            "postgres_all_backends": sampler.cpu_percent("postgres", started, offered_end),
+            "machine_all_processes": sampler.cpu_percent("machine_busy", started, offered_end),
         },
         "consumer_peak_rss_mb": max((sampler.peak(f"consumer{i}_hwm") or 0) for i in range(count)),
         "load_average_before": [round(x, 2) for x in load_before],
