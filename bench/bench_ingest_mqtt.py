@@ -716,7 +716,10 @@ def run_consumer(spec: dict) -> None:
     done = threading.Event()
 
     def report():
+        ready = Path(spec["out"] + ".ready")
         while not done.wait(1.0):
+            if not ready.exists() and consumer.connected.is_set() and pipeline.roster is not None:
+                ready.write_text("ready")  # connected, subscribed, the roster loaded
             stats = consumer.stats
             progress.write(
                 json.dumps(
@@ -837,7 +840,12 @@ def run_naive(spec: dict) -> None:
         manual_ack=True,
     )
     client.on_message = lambda c, u, message: deliveries.put(message)
-    client.on_connect = lambda c, u, f, rc, p: c.subscribe("saferprisons/+/+/readings", qos=1)
+
+    def on_connect(c, u, f, rc, p):
+        c.subscribe("saferprisons/+/+/readings", qos=1)
+        Path(spec["out"] + ".ready").write_text("ready")
+
+    client.on_connect = on_connect
     properties = Properties(PacketTypes.CONNECT)
     properties.ReceiveMaximum = spec["max_in_flight"]
     properties.SessionExpiryInterval = 0
@@ -1095,7 +1103,12 @@ def run_configuration(  # noqa: C901 - one straight sequence
         consumers.append((child(role, spec, workdir, f"{kind}-consumer-{index}"), out))
     sampler = Sampler({f"consumer{i}": p.pid for i, (p, _) in enumerate(consumers)})
     sampler.add("broker", args.broker_pid)
-    time.sleep(6)  # Django set-up, the roster (88,000 devices), subscribed
+    waited = time.time()
+    while not all(Path(out + ".ready").exists() for _, out in consumers):
+        if time.time() - waited > 300 or any(p.poll() is not None for p, _ in consumers):
+            raise SystemExit(f"a consumer did not start: see the logs in {workdir}")
+        time.sleep(0.2)
+    time.sleep(1)
     for index, (_process, out) in enumerate(consumers):
         pgpid = Path(out + ".pgpid")
         if pgpid.exists():
