@@ -21,13 +21,15 @@ while a consumer is behind, as docs/monitoring-consumer.md requires for producti
              ticks a second: 1 at the defaults), the gateways evenly out of phase over the
              tick (as independent gateways are; in 20 groups), payloads pre-encoded once (a
              few variants per gateway) with ``timestamp_ms`` set to the wall-clock time just
-             before the message
-             is published. Injected events open alerts: an out-of-range pulse (at once), tamper
-             (10 s), a second person in the cell (2 min by day, 30 s at night), each on a cell
-             that has no open alert, at ``--events-per-second``.
+             before the message is published. Injected events open alerts: an out-of-range
+             pulse (at once), tamper (10 s), a second person in the cell (2 min by day, 30 s at
+             night), each on a cell that has no open alert, at ``--events-per-second``.
   consumer   optimised: the real ``monitoring.consumer.Consumer`` (what ``manage.py
              monitoring_consumer`` runs) with the real ``IngestPipeline``, default options except
-             a plain subscription (no shared group: the private broker has one consumer). A
+             ``--max-in-flight`` and ``--flush-in-background`` as given, and a plain
+             subscription (no shared group; with ``--consumers 2`` each process subscribes to
+             half of the prisons, so a gateway's messages all go to one process). It is given
+             the offer once it is connected with its roster loaded. A
              subclass of the pipeline only observes: after ``ingest()`` returns, the message's
              transaction (dead letters, alerts, raw readings around alerts) has committed.
              naive: paho with manual acks; per reading: a dict lookup of the device, a field
@@ -58,8 +60,10 @@ Usage (from the repository root):
 Options: --duration S (300), --naive-duration S (60; 0 skips), --rate N (88000 readings/s),
 --cells N (88000), --cells-per-wing N (250), --events-per-second F (2), --consumers N (1; 2 runs
 two consumer processes, each subscribed to half of the prisons: still one node),
---max-in-flight N (2000), --profile (cProfile the optimised consumer), --reuse.
-Results: a markdown table on stdout and bench/results/ingest-mqtt-<vendor>.json.
+--max-in-flight N (2000), --flush-in-background, --profile (cProfile the optimised consumer),
+--reuse, --label TEXT (results file suffix).
+Results: the measures on stdout and bench/results/ingest-mqtt-<vendor>[-<label>].json; the
+processes' logs in a temporary directory named on stdout. See docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
