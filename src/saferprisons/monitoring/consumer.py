@@ -178,6 +178,9 @@ class ConsumerOptions:
     # How often readings are made durable (rollups flushed) and their messages acknowledged;
     # sooner when half of max_in_flight is waiting.
     commit_seconds: float = 5.0
+    # Write each commit's rollups on a second thread (its own database connection) while
+    # messages go on being ingested; acknowledged when that write has committed.
+    flush_in_background: bool = False
     tick_seconds: float = 1.0
     heartbeat_seconds: float = 5.0
     report_seconds: float = 0.0  # log throughput this often (0: never)
@@ -246,6 +249,11 @@ class Consumer:
         self._commit_delay = 0.0  # while flushing fails: how long until the next try
         self._started = False  # the heartbeat row records this start
         self._reported = (time.monotonic(), 0, 0)
+        # Background flushing: one batch at a time, with the deliveries it makes durable.
+        self._flush_jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._flush_results: queue.SimpleQueue = queue.SimpleQueue()
+        self._flushing: tuple | None = None  # (batch, deliveries) being written
+        self._flusher: threading.Thread | None = None
         self.client = self._make_client()
 
     # --- Running ----------------------------------------------------------------------------
@@ -267,6 +275,11 @@ class Consumer:
             properties=self._connect_properties(),
         )
         self.client.loop_start()
+        if options.flush_in_background:
+            self._flusher = threading.Thread(
+                target=self._flush_worker, name="rollup-flusher", daemon=True
+            )
+            self._flusher.start()
         try:
             with stop_on_signals(self._stop, enabled=handle_signals):
                 self._loop()
@@ -303,20 +316,24 @@ class Consumer:
     def _timers(self) -> None:
         now = time.monotonic()
         options = self.options
+        if options.flush_in_background:
+            outcome = self._collect_background_flush()
+            if outcome is not None:
+                self._after_commit(outcome)
         if now >= self._next_tick:
-            self._run_guarded("tick", self.pipeline.tick)
+            if options.flush_in_background:  # the commits write every rollup
+                self._run_guarded("tick", lambda: self.pipeline.tick(flush=False))
+            else:
+                self._run_guarded("tick", self.pipeline.tick)
             self._next_tick = now + options.tick_seconds
         half_full = len(self._uncommitted) >= max(1, options.max_in_flight // 2)
         if now >= self._next_commit or (half_full and not self._commit_delay):
-            if self._commit():
-                self._commit_delay = 0.0
-                self._next_commit = time.monotonic() + options.commit_seconds
-            else:  # the database is down: try again later, backing off
-                self._commit_delay = min(
-                    max(self._commit_delay * 2, options.retry_min_seconds),
-                    options.retry_max_seconds,
-                )
-                self._next_commit = time.monotonic() + self._commit_delay
+            if options.flush_in_background:
+                if self._flushing is None:  # else: due again as soon as that one ends
+                    self._commit_in_background()
+                    self._next_commit = time.monotonic() + options.commit_seconds
+            else:
+                self._after_commit(self._commit())
         if now >= self._next_beat:
             self._beat()
             self._next_beat = now + options.heartbeat_seconds
@@ -406,6 +423,18 @@ class Consumer:
 
     # --- Making readings durable, then acknowledging ------------------------------------------
 
+    def _after_commit(self, committed: bool) -> None:
+        options = self.options
+        if committed:
+            self._commit_delay = 0.0
+            self._next_commit = time.monotonic() + options.commit_seconds
+        else:  # the database is down: try again later, backing off
+            self._commit_delay = min(
+                max(self._commit_delay * 2, options.retry_min_seconds),
+                options.retry_max_seconds,
+            )
+            self._next_commit = time.monotonic() + self._commit_delay
+
     def _commit(self) -> bool:
         """Flush every rollup and counter, then acknowledge the messages behind them."""
         if not self._uncommitted:
@@ -413,6 +442,60 @@ class Consumer:
         if not self._run_guarded("flush", lambda: self.pipeline.flush(everything=True)):
             return False
         done, self._uncommitted = self._uncommitted, []
+        self._acknowledge(done)
+        return True
+
+    def _commit_in_background(self) -> None:
+        """Take every rollup and counter out of the pipeline and hand them to the flusher
+        thread; the messages behind them are acknowledged once it has written them."""
+        if not self._uncommitted:
+            return
+        batch = self.pipeline.take_flush(everything=True)
+        done, self._uncommitted = self._uncommitted, []
+        self._flushing = (batch, done)
+        self._flush_jobs.put(batch)
+
+    def _collect_background_flush(self, timeout: float | None = None) -> bool | None:
+        """The outcome of the background write, once it has ended (None: none ended). A
+        failed batch goes back into the pipeline and its messages wait for the next commit."""
+        if self._flushing is None:
+            return None
+        try:
+            error = (
+                self._flush_results.get(timeout=timeout)
+                if timeout
+                else self._flush_results.get_nowait()
+            )
+        except queue.Empty:
+            return None
+        batch, done = self._flushing
+        self._flushing = None
+        if error is None:
+            self._acknowledge(done)
+            return True
+        self.pipeline.return_flush(batch)
+        self._uncommitted = done + self._uncommitted
+        if not isinstance(error, DatabaseError):
+            raise error
+        self.stats.database_retries += 1
+        logger.warning("Database unavailable during flush: will try again")
+        return False
+
+    def _flush_worker(self) -> None:
+        try:
+            while (batch := self._flush_jobs.get()) is not None:
+                try:
+                    self.pipeline.write_flush(batch)
+                except BaseException as error:  # handed to the consumer's thread
+                    if isinstance(error, DatabaseError):
+                        _drop_broken_connection()
+                    self._flush_results.put(error)
+                else:
+                    self._flush_results.put(None)
+        finally:
+            connection.close()
+
+    def _acknowledge(self, done: list[_Delivery]) -> None:
         with self._lock:
             for delivery in done:
                 if delivery.qos == 0 or delivery.session != self._session:
@@ -420,7 +503,6 @@ class Consumer:
                 self.client.ack(delivery.mid, delivery.qos)
                 self._in_hand.discard(delivery.mid)
                 self.stats.acknowledged += 1
-        return True
 
     def _run_guarded(self, what: str, action: Callable) -> bool:
         """Run a periodic database step; a failure is logged and tried again next time."""
@@ -470,6 +552,11 @@ class Consumer:
 
     def _shut_down(self) -> None:
         # Messages still queued are not taken: unacknowledged, the broker keeps them for us.
+        if self._flusher is not None:
+            if self._flushing is not None:
+                self._collect_background_flush(timeout=120)
+            self._flush_jobs.put(None)
+            self._flusher.join(timeout=30)
         committed = self._commit()
         if not committed:
             logger.warning("Could not flush at shutdown: the broker will send those messages again")

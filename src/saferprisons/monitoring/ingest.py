@@ -137,6 +137,14 @@ class _Effect:
     rounds: list[np.ndarray] = field(default_factory=list)  # reading indices per round
 
 
+@dataclass
+class FlushBatch:
+    """Rollups and counters taken out of memory to be written (``IngestPipeline.take_flush``)."""
+
+    rollups: RollupRows
+    counts: dict[tuple[int, int], list[int]]
+
+
 @dataclass(frozen=True)
 class _Opened:
     alert_pk: int
@@ -173,6 +181,7 @@ class IngestPipeline:
     def __init__(self, *, roster_loader=load_roster):
         self._load_roster = roster_loader
         self._lock = threading.RLock()
+        self._write_lock = threading.Lock()  # one flush batch written at a time
         self.roster: Roster | None = None
         self.engine = EngineState.empty(0)
         self.dedupe = DedupeState.empty(0)
@@ -221,8 +230,10 @@ class IngestPipeline:
                 alerts_opened=len(opened),
             )
 
-    def tick(self, now: datetime | None = None) -> int:
-        """Look for silent devices and write rollups when due; returns alerts opened."""
+    def tick(self, now: datetime | None = None, *, flush: bool = True) -> int:
+        """Look for silent devices and write rollups when due; returns alerts opened.
+        ``flush=False``: the caller writes rollups itself (a consumer flushing in the
+        background)."""
         with self._lock:
             now = now or clock.now()
             self._ensure_roster(now)
@@ -232,12 +243,27 @@ class IngestPipeline:
                 self._next_silence_check = now + timedelta(
                     seconds=conf.value("MONITORING_SILENCE_CHECK_SECONDS")
                 )
-            if self._next_flush is None or now >= self._next_flush:
+            if flush and (self._next_flush is None or now >= self._next_flush):
                 self.flush(now=now)
             return opened
 
     def flush(self, *, now: datetime | None = None, everything: bool = False) -> int:
         """Write finished minutes (``everything``: open ones too) and the counters."""
+        with self._lock:
+            now = now or clock.now()
+            batch = self.take_flush(now=now, everything=everything)
+            try:
+                written = self.write_flush(batch)
+            except BaseException:
+                self.return_flush(batch)
+                raise
+            self._next_flush = now + timedelta(seconds=conf.value("MONITORING_FLUSH_SECONDS"))
+            return written
+
+    def take_flush(self, *, now: datetime | None = None, everything: bool = False) -> FlushBatch:
+        """Take out what a flush writes (finished minutes, or ``everything``, and the counters),
+        for ``write_flush``; in memory only, so quick. What is ingested afterwards goes into
+        the next batch."""
         with self._lock:
             now = now or clock.now()
             current_minute = to_ms(now) // MINUTE_MS * MINUTE_MS
@@ -246,17 +272,31 @@ class IngestPipeline:
             else:
                 rows = self.rollups.open_before(current_minute)
             self._pending_rollups.append(self.rollups.close(rows))
-            pending = RollupRows.concat(self._pending_rollups)
-            self._pending_rollups = [pending]
-            with transaction.atomic():
-                written = write_rollups(
-                    pending, seconds_per_reading=conf.value("MONITORING_READING_SECONDS")
-                )
-                write_counters(self._counts)
+            batch = FlushBatch(RollupRows.concat(self._pending_rollups), self._counts)
             self._pending_rollups = []
             self._counts = {}
-            self._next_flush = now + timedelta(seconds=conf.value("MONITORING_FLUSH_SECONDS"))
-            return written
+            return batch
+
+    def write_flush(self, batch: FlushBatch) -> int:
+        """Write a batch from ``take_flush`` in one transaction. Needs no pipeline lock, so it
+        may run on another thread (its own database connection) while messages are ingested;
+        one batch is written at a time. If it raises, give the batch back (``return_flush``)."""
+        with self._write_lock, transaction.atomic():
+            written = write_rollups(
+                batch.rollups, seconds_per_reading=conf.value("MONITORING_READING_SECONDS")
+            )
+            write_counters(batch.counts)
+        return written
+
+    def return_flush(self, batch: FlushBatch) -> None:
+        """A batch that was not written: kept in memory for the next flush (rollups of a
+        minute written in parts add up, so nothing is counted twice)."""
+        with self._lock:
+            self._pending_rollups.insert(0, batch.rollups)
+            for key, values in batch.counts.items():
+                totals = self._counts.setdefault(key, [0, 0, 0, 0])
+                for index, value in enumerate(values):
+                    totals[index] += value
 
     # --- The roster -------------------------------------------------------------------------
 
@@ -434,13 +474,33 @@ class IngestPipeline:
 
     def _write(self, effect, columns, items, sorting, gateway, now) -> list[_Opened]:
         """The message's database writes, in one transaction (none for a clean message)."""
-        if not (np.any(sorting.reason) or len(effect.triggers) or self._captures):
+        capturing = self._capturing(sorting, now)
+        if not (np.any(sorting.reason) or len(effect.triggers) or capturing):
             return []
         with transaction.atomic():
             self._write_dead_letters(columns, items, sorting, gateway, now)
             opened = self._open_alerts(effect.triggers, columns, sorting, now)
-            self._write_captured(columns, sorting, now)
+            if capturing:
+                self._write_captured(columns, sorting, now)
         return opened
+
+    def _capturing(self, sorting: _Sorting, now: datetime) -> bool:
+        """Whether a device of this message is in the window after an alert (captures that
+        can no longer match any reading are forgotten first). Checked before a transaction
+        is opened: while any alert's window is open, most messages have nothing to keep."""
+        if not self._captures:
+            return False
+        oldest_ms = to_ms(now) - conf.value("MONITORING_MAX_READING_AGE_SECONDS") * 1000
+        self._captures = {
+            pk: live
+            for pk, entries in self._captures.items()
+            if (live := [(a, until) for a, until in entries if until >= oldest_ms])
+        }
+        if not self._captures or len(sorting.accepted) == 0:
+            return False
+        device_pks = self.roster.device_pks[sorting.rows[sorting.accepted]]
+        watched = np.fromiter(self._captures, np.int64, len(self._captures))
+        return bool(np.isin(device_pks, watched).any())
 
     def _count(
         self, prison_pk: int, now: datetime, accepted, duplicates, dropped, dead_lettered

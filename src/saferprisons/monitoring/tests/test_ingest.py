@@ -393,6 +393,26 @@ def test_the_flush_writes_only_finished_minutes(monitored, pipeline):
     ]
 
 
+def test_a_flush_taken_out_and_written_later_counts_each_reading_once(monitored, pipeline):
+    # A consumer flushing in the background takes a batch out, goes on ingesting, and writes
+    # the batch on another thread; a batch that fails goes back and is written with the next.
+    ingest(pipeline, monitored, reading(DEVICE, NIGHT_MS - 3000), reading(DEVICE, NIGHT_MS - 2000))
+    batch = pipeline.take_flush(everything=True)
+    ingest(pipeline, monitored, reading(DEVICE, NIGHT_MS - 1000))  # into the next batch
+    with mock.patch(
+        "saferprisons.monitoring.ingest.write_rollups", side_effect=DatabaseError("down")
+    ):
+        with pytest.raises(DatabaseError):
+            pipeline.write_flush(batch)
+    pipeline.return_flush(batch)
+    assert MinuteRollup.objects.count() == IngestCounter.objects.count() == 0
+    later = pipeline.take_flush(everything=True)
+    assert pipeline.write_flush(later) == 2  # the returned part and the newer part of 01:59
+    assert MinuteRollup.objects.get().reading_count == 3
+    assert IngestCounter.objects.get().accepted == 3
+    assert pipeline.flush(everything=True) == 0  # nothing left in memory
+
+
 def test_moving_the_person_out_drops_the_cell(monitored, pipeline):
     ingest(pipeline, monitored, reading(DEVICE, NIGHT_MS - 4000))
     people_services.allocate_cell(

@@ -67,6 +67,12 @@ class Command(BaseCommand):
             "(default %(default)s).",
         )
         parser.add_argument(
+            "--flush-in-background",
+            action="store_true",
+            help="Write rollups on a second thread (its own database connection) while "
+            "messages go on being ingested.",
+        )
+        parser.add_argument(
             "--session-expiry-seconds",
             type=int,
             default=7 * 24 * 3600,
@@ -105,6 +111,7 @@ class Command(BaseCommand):
             share_group=options["share_group"] or None,
             max_in_flight=options["max_in_flight"],
             commit_seconds=options["commit_seconds"],
+            flush_in_background=options["flush_in_background"],
             session_expiry_seconds=options["session_expiry_seconds"],
             report_seconds=options["report_seconds"],
         )
