@@ -26,6 +26,9 @@ DEFAULTS = {
     "MONITORING_FLUSH_SECONDS": 5,
     # How often silent devices are looked for.
     "MONITORING_SILENCE_CHECK_SECONDS": 1,
+    # Silence is measured against the newest reading heard from any device (so a backlog is not
+    # taken for silence), unless nothing at all has been heard for this long: then the clock.
+    "MONITORING_STREAM_STALL_SECONDS": 180,
     # Dead letters stored per message (all are counted): a broken gateway cannot flood the table.
     "MONITORING_DEAD_LETTERS_PER_MESSAGE": 20,
     # Nominal time between a device's readings: one reading counts this long in a zone.

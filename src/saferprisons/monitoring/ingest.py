@@ -122,6 +122,9 @@ class _Sorting:
     accepted: np.ndarray  # reading indices, sorted by device then time
     duplicates: int
     dropped: int
+    # The newest reading time heard from a known device through its own gateway (enrolled or
+    # not, not in the future): how far the stream has got, for the silence check.
+    heard_until_ms: int | None = None
 
 
 @dataclass
@@ -193,6 +196,7 @@ class IngestPipeline:
         self._next_roster_check: datetime | None = None
         self._next_flush: datetime | None = None
         self._next_silence_check: datetime | None = None
+        self._heard_until_ms: int | None = None  # see _silence_clock_ms
 
     # --- Public -------------------------------------------------------------------------------
 
@@ -210,6 +214,8 @@ class IngestPipeline:
                 return self._refuse_message(raw, message.problem, message.detail, gateway, now)
             columns = check_readings(message.items)
             sorting = self._sort(columns, gateway, to_ms(now))
+            if sorting.heard_until_ms is not None:
+                self._heard_until_ms = max(self._heard_until_ms or 0, sorting.heard_until_ms)
             effect = self._evaluate(columns, sorting)
             opened = self._write(effect, columns, message.items, sorting, gateway, now)
             self._commit(effect, columns, sorting, opened)
@@ -394,12 +400,15 @@ class IngestPipeline:
         ordered = candidates[np.lexsort((stamps, rows[candidates]))]
         duplicate, out_of_order = self.dedupe.classify(rows[ordered], columns.timestamp_ms[ordered])
         reason[ordered[out_of_order]] = CODE[DeadLetterReason.OUT_OF_ORDER]
+        heard = (reason == 0) | dropped
+        heard &= known & (columns.timestamp_ms <= now_ms + skew_ms)
         return _Sorting(
             rows=rows,
             reason=reason,
             accepted=ordered[~duplicate & ~out_of_order],
             duplicates=int(np.count_nonzero(duplicate)),
             dropped=int(np.count_nonzero(dropped)),
+            heard_until_ms=int(columns.timestamp_ms[heard].max()) if heard.any() else None,
         )
 
     # --- Rules and rollups ------------------------------------------------------------------
@@ -453,9 +462,26 @@ class IngestPipeline:
                 (alert.alert_pk, alert.capture_until_ms)
             )
 
+    def _silence_clock_ms(self, now: datetime) -> int:
+        """The time a device's silence is measured to: how far the stream of readings has got
+        (the newest reading heard from any device), not the wall clock, so that a process
+        working through a backlog (a restart, a slow database) does not take every cell for
+        silent. If nothing has been heard for MONITORING_STREAM_STALL_SECONDS, the wall clock:
+        then every gateway, or the ingest itself, has stopped, and staff must know."""
+        now_ms = to_ms(now)
+        heard = self._heard_until_ms
+        if heard is None:
+            seen = self.engine.last_seen[self.engine.last_seen != NONE]
+            heard = int(seen.max()) if len(seen) else None
+        stall_ms = conf.value("MONITORING_STREAM_STALL_SECONDS") * 1000
+        if heard is None or now_ms - heard >= stall_ms:
+            return now_ms
+        return min(now_ms, heard)
+
     def _check_silence(self, now: datetime) -> int:
         before = self.engine.fired[:, SILENT_RULE].copy()
-        fired = check_silence(self.engine, self.roster.rules, to_ms(now), self.roster.monitored)
+        at_ms = self._silence_clock_ms(now)
+        fired = check_silence(self.engine, self.roster.rules, at_ms, self.roster.monitored)
         if len(fired) == 0:
             return 0
         try:

@@ -327,10 +327,14 @@ def test_one_open_alert_per_cell_and_rule(monitored, pipeline):
 
 
 def test_a_silent_device_raises_an_alert_on_the_tick(monitored, pipeline):
+    """The wing's other sensor keeps reporting (its cell is empty: dropped, but heard), so the
+    stream is up to date and the enrolled cell's sensor is silent."""
     ingest(pipeline, monitored, reading(DEVICE, NIGHT_MS))
     monitored.traveller.shift(timedelta(seconds=59))
+    ingest(pipeline, monitored, reading(monitored.empty_cell_device, now_ms()))
     assert pipeline.tick() == 0
     monitored.traveller.shift(timedelta(seconds=1))
+    ingest(pipeline, monitored, reading(monitored.empty_cell_device, now_ms()))
     assert pipeline.tick() == 1
     alert = Alert.objects.get()
     assert (alert.rule, alert.first_reading_at, alert.triggered_at) == (
@@ -341,6 +345,38 @@ def test_a_silent_device_raises_an_alert_on_the_tick(monitored, pipeline):
     assert list(alert.readings.values_list("recorded_at", flat=True)) == [NIGHT]
     monitored.traveller.shift(timedelta(seconds=30))
     assert pipeline.tick() == 0
+
+
+def test_a_backlog_is_not_taken_for_silence_but_a_stalled_stream_is(monitored, pipeline):
+    """Nothing heard from any device (the process is behind, or every gateway has stopped):
+    silence is measured to the newest reading heard, until the stream has been still for
+    MONITORING_STREAM_STALL_SECONDS (180); then to the clock."""
+    ingest(pipeline, monitored, reading(DEVICE, NIGHT_MS))
+    monitored.traveller.shift(timedelta(seconds=179))
+    assert pipeline.tick() == 0
+    # The backlog arrives: the stream moves on to 61 s and the device was silent after 0 s.
+    ingest(pipeline, monitored, reading(monitored.empty_cell_device, NIGHT_MS + 61_000))
+    monitored.traveller.shift(timedelta(seconds=1))  # the next silence check
+    assert pipeline.tick() == 1
+    alert = Alert.objects.get()
+    assert (alert.rule, alert.triggered_at) == (
+        RuleKind.DEVICE_SILENT,
+        NIGHT + timedelta(seconds=61),
+    )
+    services.resolve_alert(actor=monitored.officer, alert=alert, outcome=AlertOutcome.FALSE_ALARM)
+
+
+def test_when_nothing_is_heard_for_the_stall_time_the_clock_decides(monitored, pipeline):
+    ingest(pipeline, monitored, reading(DEVICE, NIGHT_MS))
+    monitored.traveller.shift(timedelta(seconds=179))
+    assert pipeline.tick() == 0
+    monitored.traveller.shift(timedelta(seconds=1))
+    assert pipeline.tick() == 1
+    alert = Alert.objects.get()
+    assert (alert.rule, alert.triggered_at) == (
+        RuleKind.DEVICE_SILENT,
+        NIGHT + timedelta(seconds=180),
+    )
 
 
 def test_a_failed_write_changes_nothing_and_the_message_can_be_sent_again(monitored, pipeline):
