@@ -20,6 +20,11 @@ def domain_error_list(error: DomainError) -> list[dict]:
     return [{"text": error.message, "href": f"#{error.field or 'main-content'}"}]
 
 
+def posted(request):
+    """The form data on a POST (even an empty one, so that it is checked), None on a GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def run_form_action(form: forms.Form, action: Callable[[dict], object]) -> list[dict]:
     """Validate the form, then run the service with its cleaned data.
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from saferprisons.acct import permissions as acct_perms
 from saferprisons.acct import selectors as acct_selectors
 from saferprisons.core.errors import NotFound
-from saferprisons.core.forms import error_list, run_form_action
+from saferprisons.core.forms import error_list, posted, run_form_action
 from saferprisons.core.permissions import has_permission, requires
 from saferprisons.core.prison_context import current_prison
 from saferprisons.estate.selectors import cell_in_prison, free_cells
@@ -94,11 +94,6 @@ def profile(request, prison_number: str):
     )
 
 
-def _posted(request):
-    """The submitted data for a POST (even an empty one, which must fail validation), else None."""
-    return request.POST if request.method == "POST" else None
-
-
 def _form_page(request, prisoner, form, action, template: str, context: dict):
     """GET shows the form; POST runs the action and returns to the profile, or shows errors."""
     errors = run_form_action(form, action) if request.method == "POST" else []
@@ -115,7 +110,7 @@ def add_case_note(request, prison_number: str):
     return _form_page(
         request,
         prisoner,
-        CaseNoteForm(_posted(request)),
+        CaseNoteForm(posted(request)),
         lambda data: services.add_case_note(actor=request.user, prisoner=prisoner, **data),
         "people/case_note_form.html",
         {
@@ -139,7 +134,7 @@ def move_cell(request, prison_number: str):
     return _form_page(
         request,
         prisoner,
-        CellMoveForm(_posted(request)),
+        CellMoveForm(posted(request)),
         move,
         "people/move_form.html",
         {"title": "Move to another cell", "free_cells": free_cells(prisoner.prison_id)},
@@ -153,7 +148,7 @@ def add_alert(request, prison_number: str):
     return _form_page(
         request,
         prisoner,
-        AlertForm(_posted(request)),
+        AlertForm(posted(request)),
         lambda data: services.add_alert(actor=request.user, prisoner=prisoner, **data),
         "people/alert_form.html",
         {"title": "Add an alert", "codes": AlertCode.objects.active().select_related("alert_type")},
@@ -164,7 +159,7 @@ def add_alert(request, prison_number: str):
 @require_http_methods(["GET", "POST"])
 def record_cell_sharing_risk(request, prison_number: str):
     prisoner = _prisoner_or_404(request, prison_number)
-    form = CellSharingRiskForm(_posted(request), initial={"risk": prisoner.cell_sharing_risk})
+    form = CellSharingRiskForm(posted(request), initial={"risk": prisoner.cell_sharing_risk})
     return _form_page(
         request,
         prisoner,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from saferprisons.accounts.models import TrainingRecord
 from saferprisons.core import clock
 from saferprisons.core.errors import Conflict, NotFound
-from saferprisons.core.forms import run_form_action
+from saferprisons.core.forms import field_errors, posted, run_form_action
 from saferprisons.core.permissions import has_permission, requires
 from saferprisons.people import permissions as people_perms
 
@@ -61,11 +61,6 @@ def _with_case(request, prison_number: str) -> selectors.CaseSummary:
     return summary
 
 
-def _posted(request):
-    """The form data on a POST (even an empty one, so it is checked), None on a GET."""
-    return request.POST if request.method == "POST" else None
-
-
 def _case_url(summary: selectors.CaseSummary) -> str:
     return reverse("acct:case", args=[summary.prisoner.prison_number])
 
@@ -75,14 +70,6 @@ def _anchored(errors: list[dict]) -> list[dict]:
         {**error, "href": "#" + ANCHORS.get(error["href"][1:], error["href"][1:])}
         for error in errors
     ]
-
-
-def _field_errors(errors: list[dict]) -> Callable[[str], dict | None]:
-    """For the templates: ``err("presentation")`` gives the field's errorMessage or None."""
-    first: dict[str, str] = {}
-    for error in errors:
-        first.setdefault(error["href"][1:], error["text"])
-    return lambda name: {"text": first[name]} if name in first else None
 
 
 def _form_page(
@@ -114,7 +101,7 @@ def _form_page(
         "case": summary.case,
         "form": form,
         "errors": errors,
-        "err": _field_errors(errors),
+        "err": field_errors(errors),
         "case_url": _case_url(summary),
         "now": clock.now(),
         **(context or {}),
@@ -195,7 +182,7 @@ def raise_concern(request, prison_number: str):
     return _form_page(
         request,
         summary,
-        acct_forms.ConcernForm(_posted(request)),
+        acct_forms.ConcernForm(posted(request)),
         lambda data: services.raise_concern(actor=request.user, prisoner=summary.prisoner, **data),
         template="acct/case_concern.html",
         title="Raise a concern",
@@ -214,7 +201,7 @@ def raise_concern(request, prison_number: str):
 def record_iap(request, prison_number: str):
     summary = _with_case(request, prison_number)
     form = acct_forms.IapForm(
-        _posted(request), initial={"supervision": acct_forms.SupervisionChoice.NONE}
+        posted(request), initial={"supervision": acct_forms.SupervisionChoice.NONE}
     )
     return _form_page(
         request,
@@ -237,7 +224,7 @@ def record_iap(request, prison_number: str):
 def record_assessment(request, prison_number: str):
     summary = _with_case(request, prison_number)
     form = acct_forms.AssessmentForm(
-        _posted(request), initial=acct_forms.date_initial("interviewed", clock.now())
+        posted(request), initial=acct_forms.date_initial("interviewed", clock.now())
     )
     trained = (
         TrainingRecord.current_for(request.user, ASSESSOR_COURSE, clock.today_london()) is not None
@@ -289,7 +276,7 @@ def hold_review(request, prison_number: str):
             protective_factors=review.protective_factors,
         )
     form = acct_forms.ReviewForm(
-        _posted(request),
+        posted(request),
         initial=initial,
         caremap=summary.caremap,
         staff=staff,
@@ -355,7 +342,7 @@ def hold_review(request, prison_number: str):
 def post_closure_review(request, prison_number: str):
     summary = _with_case(request, prison_number)
     form = acct_forms.PostClosureReviewForm(
-        _posted(request),
+        posted(request),
         initial={"expected_version": summary.case.version},
         person_name=summary.prisoner.display_name,
     )
@@ -401,7 +388,7 @@ def reopen(request, prison_number: str):
     return _form_page(
         request,
         summary,
-        acct_forms.ReopenForm(_posted(request)),
+        acct_forms.ReopenForm(posted(request)),
         reopen_case,
         template="acct/case_reopen.html",
         title="Reopen the ACCT",
@@ -420,7 +407,7 @@ def record_entry(request, prison_number: str):
     kind = asked_kind if asked_kind in EntryKind.values else ""
     back = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     form = acct_forms.EntryForm(
-        _posted(request),
+        posted(request),
         initial={
             "kind": kind,
             "next": back or "",
@@ -480,7 +467,7 @@ def correct_entry(request, prison_number: str, entry_id):
     except NotFound as error:
         raise Http404 from error
     form = acct_forms.CorrectionForm(
-        _posted(request),
+        posted(request),
         initial={
             "seen_or_spoken_to": "yes" if entry.seen_or_spoken_to else "no",
             "presentation": entry.presentation,
@@ -519,7 +506,7 @@ def demand_review(request, prison_number: str):
     return _form_page(
         request,
         summary,
-        acct_forms.DemandForm(_posted(request)),
+        acct_forms.DemandForm(posted(request)),
         lambda data: services.demand_review(actor=request.user, case=summary.case, **data),
         template="acct/case_demand_review.html",
         title="Ask for a case review",
@@ -539,7 +526,7 @@ def safer_cell_decision(request, prison_number: str):
     return _form_page(
         request,
         summary,
-        acct_forms.SaferCellDecisionForm(_posted(request)),
+        acct_forms.SaferCellDecisionForm(posted(request)),
         lambda data: services.record_safer_cell_decision(
             actor=request.user, case=summary.case, reason=data["reason"]
         ),

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from saferprisons.accounts.roles import ROLES
 from saferprisons.core import clock
 from saferprisons.core.errors import DomainError, NotFound, ValidationFailed
-from saferprisons.core.forms import domain_error_list, run_form_action
+from saferprisons.core.forms import domain_error_list, field_errors, run_form_action
 from saferprisons.core.permissions import has_permission, requires
 from saferprisons.core.prison_context import current_prison
 from saferprisons.jobs.selectors import worker_status
@@ -172,9 +172,6 @@ def _alert_page(request, alert_id, *, errors=None, status=200, form=None, templa
         raise Http404 from error
     alert = row.alert
     errors = errors or []
-    first = {}
-    for error in errors:
-        first.setdefault(error["href"][1:], error["text"])
     return render(
         request,
         template or "monitoring/alert.html",
@@ -187,7 +184,7 @@ def _alert_page(request, alert_id, *, errors=None, status=200, form=None, templa
             "form": form or ResolveForm(),
             "outcomes": AlertOutcome.choices,
             "errors": errors,
-            "err": lambda name: {"text": first[name]} if name in first else None,
+            "err": field_errors(errors),
             "now": clock.now(),
             "notices": list(messages.get_messages(request)),
             "can_resolve": alert.status in (AlertStatus.RESET,)
@@ -390,9 +387,6 @@ def escalation_chain(request):
         else:
             messages.success(request, "Escalation chain saved. Alerts that open from now use it.")
             return redirect("monitoring:console")
-    first = {}
-    for error in errors:
-        first.setdefault(error["href"][1:], error["text"])
     return render(
         request,
         "monitoring/console_escalation.html",
@@ -405,7 +399,7 @@ def escalation_chain(request):
             "role_choices": [(code, role_name(code)) for code in ESCALATION_ROLES],
             "priority_choices": Priority.choices,
             "errors": errors,
-            "err": lambda name: {"text": first[name]} if name in first else None,
+            "err": field_errors(errors),
         },
         status=400 if errors else 200,
     )

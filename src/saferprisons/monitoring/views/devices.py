@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from saferprisons.core.errors import DomainError, NotFound, ValidationFailed
-from saferprisons.core.forms import field_errors, run_form_action
+from saferprisons.core.forms import field_errors, posted, run_form_action
 from saferprisons.core.permissions import requires
 from saferprisons.core.prison_context import current_prison
 from saferprisons.estate.selectors import cell_in_prison
@@ -24,10 +24,6 @@ from .. import forms as monitoring_forms
 from .. import permissions as perms
 from .. import selectors, services
 from ..constants import TOPIC_TEMPLATE, DeviceKind
-
-
-def _posted(request):
-    return request.POST if request.method == "POST" else None
 
 
 def _form_page(request, template: str, context: dict, errors: list[dict]):
@@ -86,7 +82,7 @@ def register_gateway(request):
     prison = current_prison(request)
     if prison is None:
         return redirect("core:choose-prison")
-    form = monitoring_forms.GatewayForm(_posted(request))
+    form = monitoring_forms.GatewayForm(posted(request))
     errors: list[dict] = []
     if request.method == "POST":
         made = {}
@@ -131,7 +127,7 @@ def register_device(request):
     if prison is None:
         return redirect("core:choose-prison")
     in_service = [g for g in selectors.gateways(request.user, prison) if g.retired_at is None]
-    form = monitoring_forms.DeviceForm(_posted(request), gateways=in_service)
+    form = monitoring_forms.DeviceForm(posted(request), gateways=in_service)
     errors: list[dict] = []
     if request.method == "POST":
 

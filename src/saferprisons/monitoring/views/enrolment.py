@@ -21,7 +21,7 @@ from saferprisons.audit.constants import Action
 from saferprisons.audit.services import record
 from saferprisons.core import clock
 from saferprisons.core.errors import NotFound
-from saferprisons.core.forms import field_errors, run_form_action
+from saferprisons.core.forms import field_errors, posted, run_form_action
 from saferprisons.core.permissions import requires
 from saferprisons.core.prison_context import current_prison
 from saferprisons.people.selectors import get_prisoner
@@ -36,11 +36,6 @@ REVIEW_AFTER_DAYS = 28
 ENROL_FOR_DAYS = 91
 # Where a service's field error points on the page.
 ANCHORS = {"review_on": "review_day", "ends_at": "end_day"}
-
-
-def _posted(request):
-    """The form data on a POST (even an empty one, so it is checked), None on a GET."""
-    return request.POST if request.method == "POST" else None
 
 
 def _person_or_404(request, prison_number: str):
@@ -81,7 +76,7 @@ def enrol(request, prison_number: str):
     prisoner = _person_or_404(request, prison_number)
     today = clock.today_london()
     form = monitoring_forms.EnrolForm(
-        _posted(request),
+        posted(request),
         initial={
             **date_initial("review", today + timedelta(days=REVIEW_AFTER_DAYS), with_time=False),
             **date_initial("end", today + timedelta(days=ENROL_FOR_DAYS), with_time=False),
@@ -120,7 +115,7 @@ def end_enrolment(request, prison_number: str):
     shown = selectors.person_monitoring(request.user, prisoner)
     if shown is None or shown.current is None:
         raise Http404("This person is not enrolled in monitoring now")
-    form = monitoring_forms.EndEnrolmentForm(_posted(request))
+    form = monitoring_forms.EndEnrolmentForm(posted(request))
     errors: list[dict] = []
     if request.method == "POST":
         errors = _errors(

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from saferprisons.core.errors import NotFound
-from saferprisons.core.forms import field_errors, run_form_action
+from saferprisons.core.forms import field_errors, posted, run_form_action
 from saferprisons.core.permissions import requires
 from saferprisons.core.prison_context import current_prison
 
@@ -95,7 +95,7 @@ def edit_rule(request, kind: str):
         return redirect("core:choose-prison")
     setting = settings_in_force[kind]
     form = monitoring_forms.RuleForm(
-        request.POST if request.method == "POST" else None,
+        posted(request),
         kind=kind,
         initial=monitoring_forms.rule_initial(setting),
     )
