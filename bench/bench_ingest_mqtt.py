@@ -122,11 +122,12 @@ def parse_args(argv=None):
     parser.add_argument("--cells-per-wing", type=int, default=250)
     parser.add_argument("--events-per-second", type=float, default=2.0)
     parser.add_argument("--consumers", type=int, default=1)
-    parser.add_argument("--max-in-flight", type=int, default=2000)
+    # The consumer's default (ConsumerOptions.max_in_flight): about a minute of messages.
+    parser.add_argument("--max-in-flight", type=int, default=30_000)
     parser.add_argument(
-        "--flush-in-background",
+        "--flush-on-ingest-thread",
         action="store_true",
-        help="The consumer writes rollups on a second thread (ConsumerOptions).",
+        help="The consumer writes rollups on its ingest thread, not a second one.",
     )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="Keep a set-up already there.")
@@ -659,7 +660,6 @@ def run_consumer(spec: dict) -> None:
             self.alert_ms: list[float] = []
             self.message_ms: list[float] = []
             self.durable_ms: list[float] = []
-            self._sent_ms: list[int] = []  # messages ingested since the last flush
             self._opened_at_ms: list[int] = []
             self._message_sent_ms = 0
             self.after_ms = conf.value("MONITORING_ALERT_WINDOW_AFTER_SECONDS") * 1000
@@ -673,7 +673,6 @@ def run_consumer(spec: dict) -> None:
                 self.alert_ms.append(done - at)
             if self._message_sent_ms:
                 self.message_ms.append(done - self._message_sent_ms)
-                self._sent_ms.append(self._message_sent_ms)
             return result
 
         def _evaluate(self, columns, sorting):
@@ -687,20 +686,20 @@ def run_consumer(spec: dict) -> None:
                 self._opened_at_ms += [o.capture_until_ms - self.after_ms for o in opened]
             return opened
 
-        def take_flush(self, *, now=None, everything=False):
-            # Readings are durable (and their messages acknowledged) once a flush of
-            # everything has committed: ``flush`` calls this, then ``write_flush``.
-            batch = super().take_flush(now=now, everything=everything)
-            batch.sent_ms = []
-            if everything:
-                batch.sent_ms, self._sent_ms = self._sent_ms, []
-            return batch
+    class ObservedConsumer(Consumer):
+        """The real consumer; only notes when each message was sent and acknowledged (its
+        readings durable: the minutes they fall in written)."""
 
-        def write_flush(self, batch):
-            written = super().write_flush(batch)
-            done = time.time() * 1000
-            self.durable_ms += [done - sent for sent in batch.sent_ms]
-            return written
+        def _ingest_until_done(self, delivery, gateway):
+            taken = super()._ingest_until_done(delivery, gateway)
+            delivery.sent_ms = pipeline._message_sent_ms
+            return taken
+
+        def _acknowledge(self, done):
+            super()._acknowledge(done)
+            now = time.time() * 1000
+            sent = [getattr(d, "sent_ms", 0) for d in done]
+            pipeline.durable_ms += [now - ms for ms in sent if ms]
 
     pipeline = ObservedPipeline()
     options = ConsumerOptions(
@@ -711,7 +710,7 @@ def run_consumer(spec: dict) -> None:
         max_in_flight=spec["max_in_flight"],
         flush_in_background=spec["flush_in_background"],
     )
-    consumer = Consumer(options, pipeline=pipeline)
+    consumer = ObservedConsumer(options, pipeline=pipeline)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_backend_pid()")
@@ -1099,7 +1098,7 @@ def run_configuration(  # noqa: C901 - one straight sequence
             "name": f"{name}-{index}",
             "prisons": prisons[index::count] if count > 1 else [],
             "max_in_flight": args.max_in_flight,
-            "flush_in_background": args.flush_in_background,
+            "flush_in_background": not args.flush_on_ingest_thread,
             "profile": args.profile and kind == "optimised",
             "out": out,
         }

@@ -7,10 +7,16 @@ Delivery is at least once, and a reading is counted once:
   has not acknowledged while it is away (a crash, a restart, a broker restart with persistence).
 - It subscribes at QoS 1 and acknowledges a message (paho's ``manual_ack``) only once the
   message's readings are in the database: ``ingest()`` has committed its alerts and dead letters
-  and a later ``flush(everything=True)`` has committed the rollups and counters (which the
-  pipeline otherwise keeps in memory). A message in hand when the process dies is sent again; the
+  and a later flush has committed the rollups and counters of its minutes (which the pipeline
+  keeps in memory until then). A message in hand when the process dies is sent again; the
   pipeline treats readings already in a stored rollup as duplicates, so none counts twice, and
   the database's one-open-alert-per-cell-and-rule makes a repeated alert a no-op.
+- While messages keep coming, each device-minute is written once, after the minute ends, on a
+  second thread (its own connection) in paced transactions, and a message is acknowledged once
+  the minutes of its readings are written: messages are held for about a minute. When the
+  stream goes quiet, when the held messages near the Receive Maximum, and at shutdown, the open
+  minutes are written too (a minute written in parts adds up) and everything is acknowledged.
+  See docs/adr/0014-consumer-writes-each-minute-once.md.
 - Back-pressure: the CONNECT packet's Receive Maximum caps the messages the broker sends before
   we acknowledge them. While the database is down the consumer retries the same message with
   exponential backoff and acknowledges nothing, so the broker stops sending and queues the rest.
@@ -173,14 +179,18 @@ class ConsumerOptions:
     share_group: str | None = DEFAULT_SHARE_GROUP
     keepalive_seconds: int = 30
     session_expiry_seconds: int = 7 * 24 * 3600
-    # Messages the broker may send before we acknowledge them (MQTT 5 Receive Maximum).
-    max_in_flight: int = 2000
-    # How often readings are made durable (rollups flushed) and their messages acknowledged;
-    # sooner when half of max_in_flight is waiting.
+    # Messages the broker may send before we acknowledge them (MQTT 5 Receive Maximum). Held
+    # for about a minute while the stream flows: at least a minute of this consumer's messages.
+    max_in_flight: int = 30000
+    # How often ended minutes are written and the messages they cover acknowledged; at once
+    # (open minutes too) when three quarters of max_in_flight are held.
     commit_seconds: float = 5.0
-    # Write each commit's rollups on a second thread (its own database connection) while
-    # messages go on being ingested; acknowledged when that write has committed.
-    flush_in_background: bool = False
+    # Write rollups on a second thread (its own database connection) while messages go on
+    # being ingested; acknowledged when that write has committed. Off: on the ingest thread.
+    flush_in_background: bool = True
+    # A write of many rows goes in transactions of this many, this far apart.
+    rows_per_transaction: int = 5000
+    write_pause_seconds: float = 0.2
     tick_seconds: float = 1.0
     heartbeat_seconds: float = 5.0
     report_seconds: float = 0.0  # log throughput this often (0: never)
@@ -216,8 +226,9 @@ class _Delivery:
     mid: int
     qos: int
     topic: str
-    payload: bytes
+    payload: bytes  # emptied once ingested (only the newest reading time is needed then)
     session: int  # which broker session it came in (acknowledged only in that one)
+    newest_ms: int | None = None  # the newest accepted reading, once ingested
 
 
 class Consumer:
@@ -245,6 +256,7 @@ class Consumer:
         self._in_hand: set[int] = set()  # packet ids received and not yet acknowledged
         self._session = 0
         self._uncommitted: list[_Delivery] = []  # ingested, waiting for the flush and the ack
+        self._last_received = time.monotonic()  # set on paho's thread
         self._next_tick = self._next_commit = self._next_beat = self._next_report = 0.0
         self._commit_delay = 0.0  # while flushing fails: how long until the next try
         self._started = False  # the heartbeat row records this start
@@ -326,14 +338,17 @@ class Consumer:
             else:
                 self._run_guarded("tick", self.pipeline.tick)
             self._next_tick = now + options.tick_seconds
-        half_full = len(self._uncommitted) >= max(1, options.max_in_flight // 2)
-        if now >= self._next_commit or (half_full and not self._commit_delay):
+        nearly_full = len(self._uncommitted) >= max(1, options.max_in_flight * 3 // 4)
+        if now >= self._next_commit or (nearly_full and not self._commit_delay):
+            # Open minutes too when the stream is quiet (nothing more will close them soon,
+            # or the broker is holding messages back) or the Receive Maximum is near.
+            everything = nearly_full or now - self._last_received >= options.commit_seconds
             if options.flush_in_background:
                 if self._flushing is None:  # else: due again as soon as that one ends
-                    self._commit_in_background()
+                    self._commit_in_background(everything=everything)
                     self._next_commit = time.monotonic() + options.commit_seconds
             else:
-                self._after_commit(self._commit())
+                self._after_commit(self._commit(everything=everything))
         if now >= self._next_beat:
             self._beat()
             self._next_beat = now + options.heartbeat_seconds
@@ -353,6 +368,7 @@ class Consumer:
         if gateway is None:
             self._refuse(delivery)
         elif self._ingest_until_done(delivery, gateway):
+            delivery.payload = b""
             self._uncommitted.append(delivery)
 
     def _find_gateway(self, names: tuple[str, str]) -> GatewayRef | None:
@@ -402,6 +418,7 @@ class Consumer:
                 )
                 return True
             self._count(result)
+            delivery.newest_ms = result.newest_ms
             return True
         return False
 
@@ -435,25 +452,38 @@ class Consumer:
             )
             self._next_commit = time.monotonic() + self._commit_delay
 
-    def _commit(self) -> bool:
-        """Flush every rollup and counter, then acknowledge the messages behind them."""
+    def _commit(self, *, everything: bool = True) -> bool:
+        """Write ended minutes (``everything``: open ones too) and the counters, then
+        acknowledge the messages whose readings are all stored."""
         if not self._uncommitted:
             return True
-        if not self._run_guarded("flush", lambda: self.pipeline.flush(everything=True)):
+        batch = self.pipeline.take_flush(everything=everything)
+        covered, self._uncommitted = self._uncommitted, []
+        if not self._run_guarded("flush", lambda: self.pipeline.write_flush(batch)):
+            self.pipeline.return_flush(batch)
+            self._uncommitted = covered + self._uncommitted
             return False
-        done, self._uncommitted = self._uncommitted, []
-        self._acknowledge(done)
+        self._acknowledge_stored(batch, covered)
         return True
 
-    def _commit_in_background(self) -> None:
-        """Take every rollup and counter out of the pipeline and hand them to the flusher
-        thread; the messages behind them are acknowledged once it has written them."""
+    def _commit_in_background(self, *, everything: bool) -> None:
+        """Take ended minutes (``everything``: open ones too) and the counters out of the
+        pipeline and hand them to the flusher thread; the messages whose readings they store
+        are acknowledged once it has written them."""
         if not self._uncommitted:
             return
-        batch = self.pipeline.take_flush(everything=True)
-        done, self._uncommitted = self._uncommitted, []
-        self._flushing = (batch, done)
+        batch = self.pipeline.take_flush(everything=everything)
+        covered, self._uncommitted = self._uncommitted, []
+        self._flushing = (batch, covered)
         self._flush_jobs.put(batch)
+
+    def _acknowledge_stored(self, batch, covered: list[_Delivery]) -> None:
+        """Acknowledge what ``batch`` stored; the rest waits for a later batch, in order."""
+        stored = [d for d in covered if batch.stores(d.newest_ms)]
+        if len(stored) < len(covered):
+            waiting = [d for d in covered if not batch.stores(d.newest_ms)]
+            self._uncommitted = waiting + self._uncommitted
+        self._acknowledge(stored)
 
     def _collect_background_flush(self, timeout: float | None = None) -> bool | None:
         """The outcome of the background write, once it has ended (None: none ended). A
@@ -468,13 +498,13 @@ class Consumer:
             )
         except queue.Empty:
             return None
-        batch, done = self._flushing
+        batch, covered = self._flushing
         self._flushing = None
         if error is None:
-            self._acknowledge(done)
+            self._acknowledge_stored(batch, covered)
             return True
         self.pipeline.return_flush(batch)
-        self._uncommitted = done + self._uncommitted
+        self._uncommitted = covered + self._uncommitted
         if not isinstance(error, DatabaseError):
             raise error
         self.stats.database_retries += 1
@@ -485,7 +515,11 @@ class Consumer:
         try:
             while (batch := self._flush_jobs.get()) is not None:
                 try:
-                    self.pipeline.write_flush(batch)
+                    self.pipeline.write_flush(
+                        batch,
+                        rows_per_transaction=self.options.rows_per_transaction,
+                        pause_seconds=self.options.write_pause_seconds,
+                    )
                 except BaseException as error:  # handed to the consumer's thread
                     if isinstance(error, DatabaseError):
                         _drop_broken_connection()
@@ -557,7 +591,7 @@ class Consumer:
                 self._collect_background_flush(timeout=120)
             self._flush_jobs.put(None)
             self._flusher.join(timeout=30)
-        committed = self._commit()
+        committed = self._commit(everything=True)
         if not committed:
             logger.warning("Could not flush at shutdown: the broker will send those messages again")
         self.client.disconnect()
@@ -644,6 +678,7 @@ class Consumer:
                 self._in_hand.add(message.mid)
             session = self._session
         self.stats.received += 1
+        self._last_received = time.monotonic()
         self._deliveries.put(
             _Delivery(message.mid, message.qos, message.topic, bytes(message.payload), session)
         )

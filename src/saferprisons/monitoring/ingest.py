@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import repeat
@@ -99,6 +100,9 @@ class IngestResult:
     dropped_not_enrolled: int = 0
     dead_lettered: int = 0
     alerts_opened: int = 0
+    # The newest accepted reading's time: once the minutes up to it are written, every reading
+    # of the message is stored (a consumer acknowledges it then).
+    newest_ms: int | None = None
     # Set when the message as a whole could not be read (MALFORMED_JSON or BAD_ENVELOPE).
     message_problem: DeadLetterReason | None = None
     message_detail: str = ""
@@ -142,10 +146,20 @@ class _Effect:
 
 @dataclass
 class FlushBatch:
-    """Rollups and counters taken out of memory to be written (``IngestPipeline.take_flush``)."""
+    """Rollups and counters taken out of memory to be written (``IngestPipeline.take_flush``).
+
+    Once it is written, every reading ingested before it was taken and timed before
+    ``cut_ms`` is stored (``cut_ms`` None: every reading ingested before it was taken)."""
 
     rollups: RollupRows
     counts: dict[tuple[int, int], list[int]]
+    cut_ms: int | None = None
+    written: int = 0  # rows already committed (a batch may be written in several transactions)
+
+    def stores(self, newest_ms: int | None) -> bool:
+        """Whether a message ingested before this batch was taken, whose newest accepted
+        reading is at ``newest_ms``, is wholly stored once the batch is written."""
+        return newest_ms is None or self.cut_ms is None or newest_ms < self.cut_ms
 
 
 @dataclass(frozen=True)
@@ -220,6 +234,7 @@ class IngestPipeline:
             opened = self._write(effect, columns, message.items, sorting, gateway, now)
             self._commit(effect, columns, sorting, opened)
             dead = int(np.count_nonzero(sorting.reason))
+            accepted_ms = columns.timestamp_ms[sorting.accepted]
             self._count(
                 gateway.prison_pk,
                 now,
@@ -234,6 +249,7 @@ class IngestPipeline:
                 dropped_not_enrolled=sorting.dropped,
                 dead_lettered=dead,
                 alerts_opened=len(opened),
+                newest_ms=int(accepted_ms.max()) if len(accepted_ms) else None,
             )
 
     def tick(self, now: datetime | None = None, *, flush: bool = True) -> int:
@@ -269,7 +285,8 @@ class IngestPipeline:
     def take_flush(self, *, now: datetime | None = None, everything: bool = False) -> FlushBatch:
         """Take out what a flush writes (finished minutes, or ``everything``, and the counters),
         for ``write_flush``; in memory only, so quick. What is ingested afterwards goes into
-        the next batch."""
+        the next batch. Without ``everything`` each device-minute is written once, when it has
+        ended (the minute before the current one, or the device has moved on to the next)."""
         with self._lock:
             now = now or clock.now()
             current_minute = to_ms(now) // MINUTE_MS * MINUTE_MS
@@ -278,27 +295,49 @@ class IngestPipeline:
             else:
                 rows = self.rollups.open_before(current_minute)
             self._pending_rollups.append(self.rollups.close(rows))
-            batch = FlushBatch(RollupRows.concat(self._pending_rollups), self._counts)
+            batch = FlushBatch(
+                RollupRows.concat(self._pending_rollups),
+                self._counts,
+                cut_ms=None if everything else current_minute,
+            )
             self._pending_rollups = []
             self._counts = {}
             return batch
 
-    def write_flush(self, batch: FlushBatch) -> int:
-        """Write a batch from ``take_flush`` in one transaction. Needs no pipeline lock, so it
-        may run on another thread (its own database connection) while messages are ingested;
-        one batch is written at a time. If it raises, give the batch back (``return_flush``)."""
-        with self._write_lock, transaction.atomic():
-            written = write_rollups(
-                batch.rollups, seconds_per_reading=conf.value("MONITORING_READING_SECONDS")
-            )
-            write_counters(batch.counts)
-        return written
+    def write_flush(
+        self,
+        batch: FlushBatch,
+        *,
+        rows_per_transaction: int | None = None,
+        pause_seconds: float = 0.0,
+    ) -> int:
+        """Write a batch from ``take_flush``: in one transaction, or in transactions of
+        ``rows_per_transaction`` rows ``pause_seconds`` apart (the end of a minute closes a
+        row for every device at once: written in parts, the database is not taken from the
+        other work for seconds). Needs no pipeline lock, so it may run on another thread (its
+        own database connection) while messages are ingested; one batch is written at a time.
+        If it raises, give the batch back (``return_flush``): what was committed is not."""
+        seconds_per_reading = conf.value("MONITORING_READING_SECONDS")
+        total = len(batch.rollups)
+        step = rows_per_transaction or max(total, 1)
+        with self._write_lock:
+            while True:
+                part = batch.rollups.part(batch.written, batch.written + step)
+                with transaction.atomic():
+                    write_rollups(part, seconds_per_reading=seconds_per_reading)
+                    write_counters(batch.counts)
+                batch.counts = {}
+                batch.written += len(part)
+                if batch.written >= total:
+                    return total
+                if pause_seconds:
+                    time.sleep(pause_seconds)
 
     def return_flush(self, batch: FlushBatch) -> None:
-        """A batch that was not written: kept in memory for the next flush (rollups of a
+        """What of a batch was not written: kept in memory for the next flush (rollups of a
         minute written in parts add up, so nothing is counted twice)."""
         with self._lock:
-            self._pending_rollups.insert(0, batch.rollups)
+            self._pending_rollups.insert(0, batch.rollups.part(batch.written))
             for key, values in batch.counts.items():
                 totals = self._counts.setdefault(key, [0, 0, 0, 0])
                 for index, value in enumerate(values):

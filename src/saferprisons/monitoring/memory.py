@@ -140,6 +140,10 @@ class RollupRows:
     def __len__(self) -> int:
         return len(self.device_pk)
 
+    def part(self, start: int, stop: int | None = None) -> RollupRows:
+        """Rows ``start`` to ``stop`` (views: the arrays are not copied)."""
+        return RollupRows(**{f.name: getattr(self, f.name)[start:stop] for f in fields(self)})
+
 
 class RollupState(RollupRows):
     """The open minute of every device (``count == 0``: nothing open)."""

@@ -48,6 +48,7 @@ from saferprisons.monitoring.consumer import (
     Consumer,
     ConsumerOptions,
     GatewayDirectory,
+    _Delivery,
     end_session,
     parse_topic,
     topic_filters,
@@ -278,6 +279,9 @@ def options_for():
             "reconnect_max_seconds": 2,
             "retry_min_seconds": 0.05,
             "retry_max_seconds": 0.4,
+            # Rollups written on the consumer's thread, inside the test's transaction; tests
+            # of the flusher thread (its own connection) use a transactional database.
+            "flush_in_background": False,
             **overrides,
         }
         made.append(ConsumerOptions(**values))
@@ -397,6 +401,37 @@ def test_a_consumer_is_alive_while_it_beats_and_until_it_stops():
         assert (status.alive, status.messages_acknowledged) == (True, 0)
 
 
+@pytest.mark.django_db
+def test_while_messages_flow_each_is_acknowledged_once_the_minute_of_its_readings_is_written(wing):
+    consumer = Consumer(ConsumerOptions(name="minute-test", flush_in_background=False))
+    acknowledged = []
+    consumer.client.ack = lambda mid, qos: acknowledged.append(mid)
+    base = clock.now().replace(second=50, microsecond=0) + timedelta(minutes=1)
+    with time_machine.travel(base, tick=False) as traveller:
+        # One message a second from hh:mm:50 to hh:(mm+1):09: ten in each minute.
+        for mid in range(1, 21):
+            (message,) = stream(wing, 1, first_ms=to_ms(clock.now()))
+            consumer._take(_Delivery(mid, 1, wing.topic, message, session=0))
+            traveller.shift(1)
+        assert [d.payload for d in consumer._uncommitted] == [b""] * 20  # not kept once taken
+
+        # Messages are still coming: only the minute that has ended is written.
+        consumer._last_received = time.monotonic()
+        consumer._next_commit = 0.0
+        consumer._timers()
+        assert acknowledged == list(range(1, 11))
+        assert stored()["rollup_readings"] == 30
+        assert [d.mid for d in consumer._uncommitted] == list(range(11, 21))
+
+        # The stream has gone quiet: the open minute is written too, and the rest acknowledged.
+        consumer._last_received = time.monotonic() - consumer.options.commit_seconds
+        consumer._next_commit = 0.0
+        consumer._timers()
+    assert acknowledged == list(range(1, 21))
+    assert stored()["rollup_readings"] == stored()["accepted"] == 60
+    assert consumer._uncommitted == []
+
+
 # --- In this process, on the shared broker -------------------------------------------------------
 
 
@@ -463,21 +498,24 @@ class FlakyPipeline(IngestPipeline):
         self._fail_if_down()
         return super().ingest(raw, gateway=gateway, received_at=received_at)
 
-    def flush(self, *, now=None, everything=False):
+    def write_flush(self, batch, **pacing):
         self._fail_if_down()
-        return super().flush(now=now, everything=everything)
+        return super().write_flush(batch, **pacing)
 
-    def tick(self, now=None):
+    def tick(self, now=None, **options):
         self._fail_if_down()
-        return super().tick(now)
+        return super().tick(now, **options)
 
 
 @pytest.mark.mqtt
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("flush_in_background", [True, False], ids=["flusher", "ingest-thread"])
 def test_a_database_outage_holds_messages_back_and_loses_none(
-    wing, publisher, shared_broker, options_for
+    wing, publisher, shared_broker, options_for, flush_in_background
 ):
-    options = options_for(shared_broker, wing, max_in_flight=4)
+    options = options_for(
+        shared_broker, wing, max_in_flight=4, flush_in_background=flush_in_background
+    )
     create_session(options)
     pipeline = FlakyPipeline()
     pipeline.down.set()

@@ -6,11 +6,13 @@ from unittest import mock
 
 import pytest
 from django.db import DatabaseError
+from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from saferprisons.core import clock
 from saferprisons.jobs.models import Job
+from saferprisons.monitoring import ingest as ingest_module
 from saferprisons.monitoring import services
 from saferprisons.monitoring.constants import (
     JOB_PURGE_RAW_READINGS,
@@ -447,6 +449,48 @@ def test_a_flush_taken_out_and_written_later_counts_each_reading_once(monitored,
     assert MinuteRollup.objects.get().reading_count == 3
     assert IngestCounter.objects.get().accepted == 3
     assert pipeline.flush(everything=True) == 0  # nothing left in memory
+
+
+def test_a_batch_written_in_parts_that_fails_midway_gives_back_only_the_unwritten_rows(
+    monitored, pipeline
+):
+    # Four minutes of one device: four rows, written one per transaction.
+    for at_ms in (NIGHT_MS - 181_000, NIGHT_MS - 121_000, NIGHT_MS - 61_000, NIGHT_MS - 1000):
+        ingest(pipeline, monitored, reading(DEVICE, at_ms))
+    batch = pipeline.take_flush(everything=True)
+    assert (len(batch.rollups), batch.cut_ms) == (4, None)
+    real_write = ingest_module.write_rollups
+    calls = []
+
+    def fail_on_the_third(rows, **options):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise DatabaseError("down")
+        return real_write(rows, **options)
+
+    with mock.patch("saferprisons.monitoring.ingest.write_rollups", fail_on_the_third):
+        with pytest.raises(DatabaseError):
+            pipeline.write_flush(batch, rows_per_transaction=1)
+    assert (calls, batch.written) == ([1, 1, 1], 2)
+    assert MinuteRollup.objects.count() == 2
+    assert IngestCounter.objects.get().accepted == 4  # the counters went with the first part
+    pipeline.return_flush(batch)
+    assert pipeline.flush(everything=True) == 2  # only the two rows not written
+    assert MinuteRollup.objects.aggregate(n=Sum("reading_count"))["n"] == 4
+    assert IngestCounter.objects.get().accepted == 4
+
+
+def test_a_batch_of_ended_minutes_stores_only_messages_whose_readings_came_before_its_cut(
+    monitored, pipeline
+):
+    earlier = ingest(pipeline, monitored, reading(DEVICE, NIGHT_MS - 1000))
+    current = ingest(pipeline, monitored, reading(DEVICE, NIGHT_MS))
+    batch = pipeline.take_flush()  # at NIGHT (hh:mm:00): the minute before it has ended
+    assert batch.cut_ms == NIGHT_MS
+    assert (batch.stores(earlier.newest_ms), batch.stores(current.newest_ms)) == (True, False)
+    assert batch.stores(None)  # a message with no reading to store
+    assert (earlier.newest_ms, current.newest_ms) == (NIGHT_MS - 1000, NIGHT_MS)
+    assert pipeline.write_flush(batch) == 1
 
 
 def test_moving_the_person_out_drops_the_cell(monitored, pipeline):

@@ -55,22 +55,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-in-flight",
             type=int,
-            default=2000,
+            default=ConsumerOptions.max_in_flight,
             help="Messages the broker may send before they are acknowledged (MQTT 5 Receive "
-            "Maximum, 1-65535; default %(default)s).",
+            "Maximum, 1-65535; default %(default)s). While messages flow they are held until "
+            "the minute of their readings is written: allow at least a minute of messages.",
         )
         parser.add_argument(
             "--commit-seconds",
             type=float,
-            default=5.0,
-            help="How often readings are made durable and their messages acknowledged "
-            "(default %(default)s).",
+            default=ConsumerOptions.commit_seconds,
+            help="How often ended minutes are written and the messages they cover "
+            "acknowledged (default %(default)s).",
         )
         parser.add_argument(
-            "--flush-in-background",
+            "--flush-on-ingest-thread",
             action="store_true",
-            help="Write rollups on a second thread (its own database connection) while "
-            "messages go on being ingested.",
+            help="Write rollups on the thread that ingests (ingest waits for each write) "
+            "instead of on a second thread with its own database connection.",
         )
         parser.add_argument(
             "--session-expiry-seconds",
@@ -111,7 +112,7 @@ class Command(BaseCommand):
             share_group=options["share_group"] or None,
             max_in_flight=options["max_in_flight"],
             commit_seconds=options["commit_seconds"],
-            flush_in_background=options["flush_in_background"],
+            flush_in_background=not options["flush_on_ingest_thread"],
             session_expiry_seconds=options["session_expiry_seconds"],
             report_seconds=options["report_seconds"],
         )
