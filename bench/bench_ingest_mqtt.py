@@ -661,24 +661,18 @@ def run_consumer(spec: dict) -> None:
             self.message_ms: list[float] = []
             self.durable_ms: list[float] = []
             self._opened_at_ms: list[int] = []
-            self._message_sent_ms = 0
             self.after_ms = conf.value("MONITORING_ALERT_WINDOW_AFTER_SECONDS") * 1000
 
-        def ingest(self, raw, **kwargs):
+        def ingest_many(self, messages, **kwargs):
+            # Every reading of a generated message carries its send time, so the newest
+            # accepted reading of each message is when it was sent.
             self._opened_at_ms = []
-            self._message_sent_ms = 0
-            result = super().ingest(raw, **kwargs)
+            results = super().ingest_many(messages, **kwargs)
             done = time.time() * 1000
             for at in self._opened_at_ms:
                 self.alert_ms.append(done - at)
-            if self._message_sent_ms:
-                self.message_ms.append(done - self._message_sent_ms)
-            return result
-
-        def _evaluate(self, columns, sorting):
-            if columns.count:
-                self._message_sent_ms = int(columns.timestamp_ms.min())
-            return super()._evaluate(columns, sorting)
+            self.message_ms += [done - r.newest_ms for r in results if r.newest_ms]
+            return results
 
         def _open_alerts(self, triggers, columns, sorting, now):
             opened = super()._open_alerts(triggers, columns, sorting, now)
@@ -690,16 +684,10 @@ def run_consumer(spec: dict) -> None:
         """The real consumer; only notes when each message was sent and acknowledged (its
         readings durable: the minutes they fall in written)."""
 
-        def _ingest_until_done(self, delivery, gateway):
-            taken = super()._ingest_until_done(delivery, gateway)
-            delivery.sent_ms = pipeline._message_sent_ms
-            return taken
-
         def _acknowledge(self, done):
             super()._acknowledge(done)
             now = time.time() * 1000
-            sent = [getattr(d, "sent_ms", 0) for d in done]
-            pipeline.durable_ms += [now - ms for ms in sent if ms]
+            pipeline.durable_ms += [now - d.newest_ms for d in done if d.newest_ms]
 
     pipeline = ObservedPipeline()
     options = ConsumerOptions(

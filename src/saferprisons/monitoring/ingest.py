@@ -67,7 +67,7 @@ from .rules import (
     to_ms,
 )
 from .storage import write_counters, write_rollups
-from .validation import CODE, REASONS, Columns, check_readings, decode_message
+from .validation import CODE, REASONS, Columns, Message, check_readings, decode_message
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +124,8 @@ class _Sorting:
     rows: np.ndarray  # roster row per reading, -1 when unknown
     reason: np.ndarray  # int8 dead-letter code per reading (0: not dead-lettered)
     accepted: np.ndarray  # reading indices, sorted by device then time
-    duplicates: int
-    dropped: int
+    duplicate: np.ndarray  # reading indices of repeats of accepted readings
+    dropped: np.ndarray  # reading indices from cells not monitored
     # The newest reading time heard from a known device through its own gateway (enrolled or
     # not, not in the future): how far the stream has got, for the silence check.
     heard_until_ms: int | None = None
@@ -167,6 +167,60 @@ class _Opened:
     alert_pk: int
     device_pk: int
     capture_until_ms: int
+    row: int = -1  # the device's roster row
+    at_ms: int = 0  # the time of the reading (or tick) that crossed the threshold
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    message: Message  # its readings, or why it has none
+    gateway: GatewayRef
+    refusal: DeadLetter | None  # the dead letter of a message that could not be read
+
+
+@dataclass
+class _Batch:
+    """The readings of one or more messages, in one list, with where each came from."""
+
+    items: list
+    count: int  # messages
+    message_of: np.ndarray  # per reading: the message's index
+    gateway_pk: np.ndarray  # per reading: the sender
+    prison_pk: np.ndarray
+    refused: dict[int, _Decoded]  # messages that could not be read at all, by index
+
+    @classmethod
+    def of(cls, group: list[_Decoded]) -> _Batch:
+        sizes = [len(decoded.message.items) for decoded in group]
+        message_of = np.repeat(np.arange(len(group)), sizes)
+        gateways = np.array([d.gateway.pk for d in group], dtype=np.int64)
+        prisons = np.array([d.gateway.prison_pk for d in group], dtype=np.int64)
+        return cls(
+            items=[item for decoded in group for item in decoded.message.items],
+            count=len(group),
+            message_of=message_of,
+            gateway_pk=gateways[message_of],
+            prison_pk=prisons[message_of],
+            refused={i: d for i, d in enumerate(group) if d.refusal is not None},
+        )
+
+
+def _without_repeated_devices(decoded: list[_Decoded]) -> list[list[_Decoded]]:
+    """Runs of consecutive messages in which no device id appears in two messages."""
+    groups: list[list[_Decoded]] = []
+    seen: set[str] = set()
+    for message in decoded:
+        ids = {
+            item.get("device_id")
+            for item in message.message.items
+            if type(item) is dict and type(item.get("device_id")) is str
+        }
+        if not groups or not seen.isdisjoint(ids):
+            groups.append([])
+            seen = set()
+        groups[-1].append(message)
+        seen |= ids
+    return groups
 
 
 def _at(values: np.ndarray, rows: np.ndarray, known: np.ndarray, fill) -> np.ndarray:
@@ -218,39 +272,105 @@ class IngestPipeline:
         self, raw: bytes | str, *, gateway: GatewayRef, received_at: datetime | None = None
     ) -> IngestResult:
         """Take in one message. Raises only if the database fails (nothing is then changed)."""
+        return self.ingest_many([(raw, gateway)], received_at=received_at)[0]
+
+    def ingest_many(
+        self,
+        messages: list[tuple[bytes | str, GatewayRef]],
+        *,
+        received_at: datetime | None = None,
+    ) -> list[IngestResult]:
+        """Take in several messages (from any gateways) with the same outcome as taking them
+        one by one, at a fraction of the cost: every step works on arrays, and costs about as
+        much for 250 readings as for 5,000. Messages go in groups in which no device appears
+        in two messages (a device's readings are then judged in the order they came), each
+        group in one transaction. Returns the results of the messages taken, in order: all of
+        them, or, if the database failed part way, those of the groups before (offer the rest
+        again). Raises only if the database fails on the first group (nothing then changed)."""
         with self._lock:
             now = received_at or clock.now()
             self._ensure_roster(now)
-            message = decode_message(
-                raw, max_readings=conf.value("MONITORING_MAX_READINGS_PER_MESSAGE")
-            )
-            if message.problem is not None:
-                return self._refuse_message(raw, message.problem, message.detail, gateway, now)
-            columns = check_readings(message.items)
-            sorting = self._sort(columns, gateway, to_ms(now))
-            if sorting.heard_until_ms is not None:
-                self._heard_until_ms = max(self._heard_until_ms or 0, sorting.heard_until_ms)
-            effect = self._evaluate(columns, sorting)
-            opened = self._write(effect, columns, message.items, sorting, gateway, now)
-            self._commit(effect, columns, sorting, opened)
-            dead = int(np.count_nonzero(sorting.reason))
-            accepted_ms = columns.timestamp_ms[sorting.accepted]
+            decoded = [self._decode(raw, gateway, now) for raw, gateway in messages]
+            results: list[IngestResult] = []
+            for group in _without_repeated_devices(decoded):
+                try:
+                    results += self._ingest_group(group, now)
+                except Exception:  # the database (or a bug): what was taken stays taken
+                    if results:
+                        return results
+                    raise
+            return results
+
+    def _decode(self, raw, gateway: GatewayRef, now: datetime) -> _Decoded:
+        message = decode_message(
+            raw, max_readings=conf.value("MONITORING_MAX_READINGS_PER_MESSAGE")
+        )
+        refusal = None
+        if message.problem is not None:  # one dead letter, written with the rest
+            refusal = self._refusal(raw, message, gateway, now)
+        return _Decoded(message, gateway, refusal)
+
+    def _ingest_group(self, group: list[_Decoded], now: datetime) -> list[IngestResult]:
+        batch = _Batch.of(group)
+        columns = check_readings(batch.items)
+        sorting = self._sort(columns, batch.gateway_pk, to_ms(now))
+        if sorting.heard_until_ms is not None:
+            self._heard_until_ms = max(self._heard_until_ms or 0, sorting.heard_until_ms)
+        effect = self._evaluate(columns, sorting)
+        opened = self._write(effect, columns, batch, sorting, now)
+        self._commit(effect, columns, sorting, opened)
+        results = self._results(batch, columns, sorting, opened)
+        for result, decoded in zip(results, group, strict=True):
             self._count(
-                gateway.prison_pk,
+                decoded.gateway.prison_pk,
                 now,
-                len(sorting.accepted),
-                sorting.duplicates,
-                sorting.dropped,
-                dead,
+                result.accepted,
+                result.duplicates,
+                result.dropped_not_enrolled,
+                result.dead_lettered,
             )
-            return IngestResult(
-                accepted=len(sorting.accepted),
-                duplicates=sorting.duplicates,
-                dropped_not_enrolled=sorting.dropped,
-                dead_lettered=dead,
-                alerts_opened=len(opened),
-                newest_ms=int(accepted_ms.max()) if len(accepted_ms) else None,
+        return results
+
+    def _results(self, batch: _Batch, columns, sorting: _Sorting, opened) -> list[IngestResult]:
+        def per_message(readings: np.ndarray) -> list[int]:
+            return np.bincount(batch.message_of[readings], minlength=batch.count).tolist()
+
+        accepted = sorting.accepted
+        accepted_message = batch.message_of[accepted]
+        newest = np.full(batch.count, NONE, dtype=np.int64)
+        np.maximum.at(newest, accepted_message, columns.timestamp_ms[accepted])
+        alerts = np.zeros(batch.count, dtype=np.int64)
+        for alert in opened:  # the message that carried the reading crossing the threshold
+            match = (sorting.rows[accepted] == alert.row) & (
+                columns.timestamp_ms[accepted] == alert.at_ms
             )
+            alerts[accepted_message[np.flatnonzero(match)[:1]]] += 1
+        counts = zip(
+            per_message(accepted),
+            per_message(sorting.duplicate),
+            per_message(sorting.dropped),
+            per_message(np.flatnonzero(sorting.reason)),
+            alerts.tolist(),
+            newest.tolist(),
+            strict=True,
+        )
+        results = [
+            IngestResult(
+                accepted=a,
+                duplicates=d,
+                dropped_not_enrolled=n,
+                dead_lettered=x,
+                alerts_opened=o,
+                newest_ms=None if ms == NONE else ms,
+            )
+            for a, d, n, x, o, ms in counts
+        ]
+        for index, decoded in batch.refused.items():
+            message = decoded.message
+            results[index] = IngestResult(
+                dead_lettered=1, message_problem=message.problem, message_detail=message.detail
+            )
+        return results
 
     def tick(self, now: datetime | None = None, *, flush: bool = True) -> int:
         """Look for silent devices and write rollups when due; returns alerts opened.
@@ -404,7 +524,8 @@ class IngestPipeline:
 
     # --- Sorting readings -------------------------------------------------------------------
 
-    def _sort(self, columns: Columns, gateway: GatewayRef, now_ms: int) -> _Sorting:
+    def _sort(self, columns: Columns, gateway_pk: np.ndarray, now_ms: int) -> _Sorting:
+        """``gateway_pk``: the sender of each reading."""
         roster = self.roster
         rows = np.fromiter(
             map(roster.row_by_external_id.get, columns.device_id, repeat(-1)),
@@ -420,7 +541,7 @@ class IngestPipeline:
 
         note(~known, CODE[DeadLetterReason.UNKNOWN_DEVICE])
         note(
-            _at(roster.gateway_pk, rows, known, -1) != gateway.pk,
+            _at(roster.gateway_pk, rows, known, -1) != gateway_pk,
             CODE[DeadLetterReason.WRONG_GATEWAY],
         )
         dropped = (reason == 0) & ~_at(roster.monitored, rows, known, False)
@@ -445,8 +566,8 @@ class IngestPipeline:
             rows=rows,
             reason=reason,
             accepted=ordered[~duplicate & ~out_of_order],
-            duplicates=int(np.count_nonzero(duplicate)),
-            dropped=int(np.count_nonzero(dropped)),
+            duplicate=ordered[duplicate],
+            dropped=np.flatnonzero(dropped),
             heard_until_ms=int(columns.timestamp_ms[heard].max()) if heard.any() else None,
         )
 
@@ -537,13 +658,14 @@ class IngestPipeline:
 
     # --- Writes -----------------------------------------------------------------------------
 
-    def _write(self, effect, columns, items, sorting, gateway, now) -> list[_Opened]:
+    def _write(self, effect, columns, batch: _Batch, sorting, now) -> list[_Opened]:
         """The message's database writes, in one transaction (none for a clean message)."""
         capturing = self._capturing(sorting, now)
-        if not (np.any(sorting.reason) or len(effect.triggers) or capturing):
+        if not (np.any(sorting.reason) or len(effect.triggers) or capturing or batch.refused):
             return []
         with transaction.atomic():
-            self._write_dead_letters(columns, items, sorting, gateway, now)
+            DeadLetter.objects.bulk_create([d.refusal for d in batch.refused.values()])
+            self._write_dead_letters(columns, batch, sorting, now)
             opened = self._open_alerts(effect.triggers, columns, sorting, now)
             if capturing:
                 self._write_captured(columns, sorting, now)
@@ -575,21 +697,25 @@ class IngestPipeline:
         for index, value in enumerate((accepted, duplicates, dropped, dead_lettered)):
             totals[index] += value
 
-    def _refuse_message(self, raw, problem, detail, gateway: GatewayRef, now) -> IngestResult:
+    def _refusal(self, raw, message, gateway: GatewayRef, now) -> DeadLetter:
+        """The one dead letter of a message that could not be read at all."""
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else str(raw)
-        DeadLetter.objects.create(
+        return DeadLetter(
             received_at=now,
             prison_id=gateway.prison_pk,
             gateway_id=gateway.pk,
-            reason=problem,
-            detail=_storable(detail, 200),
+            reason=message.problem,
+            detail=_storable(message.detail, 200),
             payload_excerpt=_storable(text, EXCERPT_LENGTH),
         )
-        self._count(gateway.prison_pk, now, 0, 0, 0, 1)
-        return IngestResult(dead_lettered=1, message_problem=problem, message_detail=detail)
 
-    def _write_dead_letters(self, columns, items, sorting: _Sorting, gateway, now) -> None:
-        bad = np.flatnonzero(sorting.reason)[: conf.value("MONITORING_DEAD_LETTERS_PER_MESSAGE")]
+    def _write_dead_letters(self, columns, batch: _Batch, sorting: _Sorting, now) -> None:
+        bad = np.flatnonzero(sorting.reason)
+        # At most so many per message (readings are in message order).
+        bad = bad[
+            _rank_within_runs(batch.message_of[bad])
+            < conf.value("MONITORING_DEAD_LETTERS_PER_MESSAGE")
+        ]
         if len(bad) == 0:
             return
         letters = []
@@ -598,12 +724,12 @@ class IngestPipeline:
             letters.append(
                 DeadLetter(
                     received_at=now,
-                    prison_id=gateway.prison_pk,
-                    gateway_id=gateway.pk,
+                    prison_id=int(batch.prison_pk[row]),
+                    gateway_id=int(batch.gateway_pk[row]),
                     device_external_id=_storable(columns.device_id[row], 64),
                     reason=reason,
                     detail=_storable(self._detail(reason, columns, row), 200),
-                    payload_excerpt=_storable(_excerpt(items[row]), EXCERPT_LENGTH),
+                    payload_excerpt=_storable(_excerpt(batch.items[row]), EXCERPT_LENGTH),
                 )
             )
         DeadLetter.objects.bulk_create(letters)
@@ -628,7 +754,8 @@ class IngestPipeline:
             at_ms = int(triggers.at_ms[index])
             after_ms = conf.value("MONITORING_ALERT_WINDOW_AFTER_SECONDS") * 1000
             self._keep_raw_readings(alert.pk, row, at_ms, columns, sorting)
-            opened.append(_Opened(alert.pk, int(self.roster.device_pks[row]), at_ms + after_ms))
+            device_pk = int(self.roster.device_pks[row])
+            opened.append(_Opened(alert.pk, device_pk, at_ms + after_ms, row, at_ms))
         if opened:
             alert_ids = [item.alert_pk for item in opened]
             # The chain is copied and its jobs queued in this transaction (docs/adr/0011).

@@ -411,7 +411,7 @@ def test_while_messages_flow_each_is_acknowledged_once_the_minute_of_its_reading
         # One message a second from hh:mm:50 to hh:(mm+1):09: ten in each minute.
         for mid in range(1, 21):
             (message,) = stream(wing, 1, first_ms=to_ms(clock.now()))
-            consumer._take(_Delivery(mid, 1, wing.topic, message, session=0))
+            consumer._take([_Delivery(mid, 1, wing.topic, message, session=0)])
             traveller.shift(1)
         assert [d.payload for d in consumer._uncommitted] == [b""] * 20  # not kept once taken
 
@@ -430,6 +430,43 @@ def test_while_messages_flow_each_is_acknowledged_once_the_minute_of_its_reading
     assert acknowledged == list(range(1, 21))
     assert stored()["rollup_readings"] == stored()["accepted"] == 60
     assert consumer._uncommitted == []
+
+
+@pytest.mark.django_db
+def test_waiting_messages_are_ingested_together_and_a_bug_gives_up_only_its_own(wing):
+    class OneBadMessage(IngestPipeline):
+        def __init__(self):
+            super().__init__()
+            self.batch_sizes = []
+
+        def ingest_many(self, messages, **options):
+            self.batch_sizes.append(len(messages))
+            if any(raw == b"bad" for raw, _gateway in messages):
+                raise ValueError("a bug this message sets off")
+            return super().ingest_many(messages, **options)
+
+    pipeline = OneBadMessage()
+    consumer = Consumer(
+        ConsumerOptions(name="batch-test", max_batch=3, retry_min_seconds=0.01),
+        pipeline=pipeline,
+    )
+    good = stream(wing, 3)
+    payloads = [good[0], b"bad", good[1], good[2]]
+    for mid, payload in enumerate(payloads, start=1):
+        consumer._deliveries.put(_Delivery(mid, 1, wing.topic, payload, session=0))
+
+    first = consumer._with_waiting(consumer._deliveries.get_nowait())
+    assert [d.mid for d in first] == [1, 2, 3]  # what was waiting, up to max_batch
+    consumer._take(first)
+    consumer._take(consumer._with_waiting(consumer._deliveries.get_nowait()))
+
+    # The batch of three failed, so each was taken alone: the bad one three times, then given
+    # up (counted, kept for acknowledgement so that it is not sent again).
+    assert pipeline.batch_sizes == [3, 1, 1, 1, 1, 1, 1]
+    stats = consumer.stats
+    assert (stats.ingested, stats.failed, stats.accepted) == (3, 1, 9)
+    assert [d.mid for d in consumer._uncommitted] == [1, 2, 3, 4]
+    assert [d.newest_ms is None for d in consumer._uncommitted] == [False, True, False, False]
 
 
 # --- In this process, on the shared broker -------------------------------------------------------
@@ -494,9 +531,9 @@ class FlakyPipeline(IngestPipeline):
             self.refusals += 1
             raise OperationalError("server closed the connection unexpectedly")
 
-    def ingest(self, raw, *, gateway, received_at=None):
+    def ingest_many(self, messages, *, received_at=None):
         self._fail_if_down()
-        return super().ingest(raw, gateway=gateway, received_at=received_at)
+        return super().ingest_many(messages, received_at=received_at)
 
     def write_flush(self, batch, **pacing):
         self._fail_if_down()
