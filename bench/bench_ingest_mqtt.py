@@ -1045,21 +1045,27 @@ def read_progress(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def interval_rates(progress: list[dict], start: float, end: float) -> list[float]:
-    """Readings/s accepted in each whole 10-s interval between start and end."""
-    if not progress:
+def interval_rates(series: list[list[dict]], start: float, end: float) -> list[float]:
+    """Readings/s accepted by all consumers (one progress series each, sampled about once a
+    second) in each whole 10-s interval of the offer: per consumer, from its first sample
+    after ``start`` (the offer's start) to its sample ten later, and so on while the offer
+    lasts, each rate over the exact time between the two samples; summed over consumers.
+    (An interval edge between samples is not interpolated: the counts jump when the offer
+    starts, and a line through the samples either side would count readings before it.)"""
+    per_consumer = []
+    for progress in series:
+        samples = [p for p in progress if p["t"] >= start]
+        rates = []
+        for first in range(0, len(samples) - INTERVAL_SECONDS, INTERVAL_SECONDS):
+            low, high = samples[first], samples[first + INTERVAL_SECONDS]
+            if high["t"] > end:
+                break
+            rates.append((high["accepted"] - low["accepted"]) / (high["t"] - low["t"]))
+        per_consumer.append(rates)
+    if not per_consumer:
         return []
-    rates = []
-    at = start
-    while at + INTERVAL_SECONDS <= end + 0.5:
-        before = [p for p in progress if p["t"] <= at]
-        after = [p for p in progress if p["t"] <= at + INTERVAL_SECONDS]
-        if before and after:
-            elapsed = after[-1]["t"] - before[-1]["t"]
-            if elapsed > 0:
-                rates.append((after[-1]["accepted"] - before[-1]["accepted"]) / elapsed)
-        at += INTERVAL_SECONDS
-    return rates
+    intervals = min(len(rates) for rates in per_consumer)
+    return [sum(rates[k] for rates in per_consumer) for k in range(intervals)]
 
 
 def run_configuration(  # noqa: C901 - one straight sequence
@@ -1153,13 +1159,7 @@ def run_configuration(  # noqa: C901 - one straight sequence
             process.kill()
     sampler.stop()
     results = [json.loads(Path(out).read_text()) for _, out in consumers]
-    # One progress series for all consumers: accepted summed at each second.
-    merged = []
-    for rows in zip(*progress_rows, strict=False):
-        merged.append(
-            {"t": max(r["t"] for r in rows), "accepted": sum(r["accepted"] for r in rows)}
-        )
-    rates = interval_rates(merged, started, offered_end)
+    rates = interval_rates(progress_rows, started, offered_end)
     accepted = sum(r["stats"]["accepted"] for r in results)
     alert_ms = [v for r in results for v in r["alert_ms"]]
     new_alerts = Alert.objects.exclude(pk__in=alerts_before).values_list("rule", flat=True)
@@ -1181,7 +1181,7 @@ def run_configuration(  # noqa: C901 - one straight sequence
         },
         "readings_per_second": {
             "overall_in_window": round(
-                (merged[-1]["accepted"] if merged else 0) / duration
+                sum(rows[-1]["accepted"] for rows in progress_rows if rows) / duration
                 if not rates
                 else sum(rates) * INTERVAL_SECONDS / (len(rates) * INTERVAL_SECONDS),
                 0,
