@@ -250,6 +250,7 @@ def test_a_closed_landing_gets_no_new_setting_but_its_own_can_be_removed(
     assert manager.get(unit_url(RuleKind.TAMPERED, "A-1")).status_code == 404
     refused = manager.post(unit_url(NO_ACTIVITY, "A-1"), rule_form(day_threshold="99"))
     assert refused.status_code == 400 and "Landing A-1 is closed" in text_of(refused)
+    assert 'href="#main-content"' in refused.content.decode()
     assert RuleConfig.objects.get().day_threshold_seconds == 600
     assert manager.post(f"/monitoring/rules/{NO_ACTIVITY}/units/A-1/remove/").status_code == 302
     assert not RuleConfig.objects.exists()

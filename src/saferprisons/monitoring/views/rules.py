@@ -142,8 +142,12 @@ def _rule_form_page(request, *, prison, kind, setting, unit, context):
                 **{name: data[name] for name, _ in limits},
             )
 
+        # The services' field names, as this form's ids ("location" is not on the form).
         errors = [
-            {**error, "href": error["href"].replace("_seconds", "")}
+            {
+                **error,
+                "href": error["href"].replace("_seconds", "").replace("#location", "#main-content"),
+            }
             for error in run_form_action(form, save)
         ]
         if not errors:
