@@ -4,8 +4,10 @@ The schema comes from the running API; requests go in-process to Django's WSGI h
 test's own database transaction, authenticated with a token holding every scope (and, for the
 audit trail, which no token may read, an auditor's session; for ACCT, whose reviews no token may
 hold, a trained case manager who is also healthcare, with the CSRF header; for the estate's ACCT
-counts, an HQ analyst). Each person has an ACCT with a review, an entry, a CAREMAP action and a
-task, whose ids are fixed so generated requests reach them.
+counts, an HQ analyst; for managing the monitoring pilot, a manager who is also a system
+administrator, with a gateway, a device and an enrolment to reach). Each person has an ACCT with
+a review, an entry, a CAREMAP action and a task, whose ids are fixed so generated requests reach
+them, as are the device's and the enrolment's.
 """
 
 import copy
@@ -36,6 +38,8 @@ from .conftest import make_user
 ENTRY_ID = UUID("0b0e6c39-5d1e-4c53-8a37-3f6f0c1f7a01")
 CAREMAP_ID = UUID("0b0e6c39-5d1e-4c53-8a37-3f6f0c1f7a02")
 TASK_ID = UUID("0b0e6c39-5d1e-4c53-8a37-3f6f0c1f7a03")
+DEVICE_ID = UUID("0b0e6c39-5d1e-4c53-8a37-3f6f0c1f7a04")
+ENROLMENT_ID = UUID("0b0e6c39-5d1e-4c53-8a37-3f6f0c1f7a05")
 CSRF_SECRET = "schemathesisCsrfSecretValue12345"  # 32 letters and digits, as Django expects
 
 # Known identifiers, so generated requests reach real records as well as missing ones.
@@ -45,7 +49,15 @@ KNOWN_VALUES = {
     "entry_id": [str(ENTRY_ID)],
     "item_id": [str(CAREMAP_ID)],
     "task_id": [str(TASK_ID)],
+    "device_id": [str(DEVICE_ID)],
+    "enrolment_id": [str(ENROLMENT_ID)],
+    "unit": ["A", "A-1", "B"],
+    "kind": ["NO_ACTIVITY", "PULSE_OUT_OF_RANGE", "TAMPERED"],
 }
+# Managing the monitoring pilot (a manager's and a system administrator's work): not the
+# gateways' readings or the console's alerts, which a token reaches.
+PILOT_PATHS = ("/api/monitoring/prisons/", "/api/monitoring/people/", "/api/monitoring/devices/",
+               "/api/monitoring/enrolments/")  # fmt: skip
 
 
 def _schema_with_examples() -> dict:
@@ -132,6 +144,34 @@ def _seed_accts(world) -> None:
     StaffTask.objects.filter(case__prisoner=north).update(public_id=TASK_ID)
 
 
+def _seed_pilot(world) -> None:
+    """A gateway and a device in XNA, and the person in A-1-001 enrolled, with fixed ids."""
+    from saferprisons.monitoring import services as monitoring
+    from saferprisons.monitoring.models import Device, Enrolment
+
+    admin, north = world["admin"], world["north"]
+    gateway, _ = monitoring.register_gateway(actor=admin, prison=north, code="A-WING", name="A")
+    device = monitoring.register_device(
+        actor=admin,
+        gateway=gateway,
+        cell=world["north_cells"][0],
+        external_id="XNA-A1-001-V",
+        kind="VISION",
+        vendor="Fictional Sensors Ltd",
+        serial="FS-00001",
+        installed_at=clock.now() - timedelta(days=1),
+    )
+    enrolment = monitoring.enrol(
+        actor=world["reception"],
+        prisoner=world["north_person"],
+        basis="CONSENT",
+        review_on=clock.today_london() + timedelta(days=7),
+        ends_at=clock.now() + timedelta(days=28),
+    )
+    Device.objects.filter(pk=device.pk).update(public_id=DEVICE_ID)
+    Enrolment.objects.filter(pk=enrolment.pk).update(public_id=ENROLMENT_ID)
+
+
 @pytest.fixture
 def credentials(world, make_token):
     _, secret = make_token(sorted(TOKEN_SCOPES), [world["north"], world["south"]])
@@ -139,11 +179,16 @@ def credentials(world, make_token):
     auditor.force_login(world["auditor"])
     _seed_accts(world)
     analyst = make_user("analyst.hq", ["HQ_ANALYST"], [world["north"]])
+    _seed_pilot(world)
+    pilot = make_user(
+        "pilot.both", ["CUSTODIAL_MANAGER", "SYSTEM_ADMIN"], [world["north"], world["south"]]
+    )
     return {
         "token": {"Authorization": f"Bearer {secret}"},
         "auditor": {"sessionid": auditor.cookies["sessionid"].value},
         "acct_staff": _session(world["reception"]),
         "analyst": _session(analyst),
+        "pilot": _session(pilot),
     }
 
 
@@ -159,6 +204,10 @@ def test_api_never_answers_with_a_server_error(case, credentials, in_process_req
         response = case.call(app=APP, cookies=credentials["auditor"])
     elif case.path.startswith("/api/acct/estate/"):
         response = case.call(app=APP, cookies=credentials["analyst"])
+    elif case.path.startswith(PILOT_PATHS) and not case.path.endswith("/alerts"):
+        response = case.call(
+            app=APP, cookies=credentials["pilot"], headers={"X-CSRFToken": CSRF_SECRET}
+        )
     elif case.path.startswith("/api/acct/"):
         response = case.call(
             app=APP, cookies=credentials["acct_staff"], headers={"X-CSRFToken": CSRF_SECRET}

@@ -59,8 +59,9 @@ def _limit_field(what: str) -> forms.FloatField:
 
 
 class RuleForm(forms.Form):
-    """One rule for the whole prison. Thresholds are typed in minutes for ``MINUTE_RULES`` and in
-    seconds for the others; empty switches the rule off in that part of the day."""
+    """One rule for the whole prison, or for a wing or landing. Thresholds are typed in minutes
+    for ``MINUTE_RULES`` and in seconds for the others; empty switches the rule off in that part
+    of the day."""
 
     enabled = forms.ChoiceField(
         choices=[("yes", "On"), ("no", "Off")],
@@ -118,6 +119,35 @@ def rule_initial(setting) -> dict:
         "limit_high": setting.limit_high,
         "min_quality": setting.min_quality,
     }
+
+
+class UnitRuleChoiceForm(forms.Form):
+    """Which wing or landing, and which rule, to give a setting of its own."""
+
+    unit = forms.ChoiceField(error_messages={"required": "Choose a wing or landing"})
+    kind = forms.ChoiceField(
+        choices=RuleKind.choices,
+        error_messages={"required": "Choose a rule", "invalid_choice": "Choose one of the rules"},
+    )
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(unit.path, unit_label(unit)) for unit in units]
+        self.fields["unit"].error_messages["invalid_choice"] = "Choose one of the wings or landings"
+
+
+def unit_label(unit) -> str:
+    """A wing or landing as a heading or table shows it: Wing A, Landing A-1."""
+    return f"{unit.get_level_display()} {unit.path}"
+
+
+def unit_name(unit) -> str:
+    """A wing or landing inside a sentence: wing A, landing A-1."""
+    return f"{unit.get_level_display().lower()} {unit.path}"
+
+
+class FirmwareForm(forms.Form):
+    firmware = text("the firmware version", 50)
 
 
 class GatewayForm(forms.Form):

@@ -7,14 +7,24 @@ committed file identical).
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import Annotated
 from uuid import UUID
 
 from ninja import Field, Schema
 
+from saferprisons.acct.schemas import Day, Moment
+from saferprisons.core.api_support import Text
+
 from .conf import DEFAULTS
-from .constants import EXTERNAL_ID_MAX_LENGTH, EXTERNAL_ID_PATTERN, SCHEMA_VERSION
+from .constants import (
+    EXTERNAL_ID_MAX_LENGTH,
+    EXTERNAL_ID_PATTERN,
+    REASON_MAX_LENGTH,
+    SCHEMA_VERSION,
+)
+from .forms import MAX_THRESHOLD_SECONDS
 
 STRING, INTEGER, NUMBER, BOOLEAN, ZONE = "string", "integer", "number", "boolean", "zone"
 # Timestamps up to the end of year 9999, so every accepted value converts to a datetime.
@@ -228,3 +238,138 @@ class MonitoringResolveIn(Schema):
         description="FALSE_ALARM, PERSON_SAFE, EMERGENCY_RESPONSE or SELF_HARM_FOUND"
     )
     note: str = Field("", max_length=1000)
+
+
+# --- Managing the pilot (enrolments, rules, gateways and devices, the escalation chain) -----------
+
+_Seconds = Annotated[int, Field(ge=0, le=MAX_THRESHOLD_SECONDS)]
+_Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1_000_000, le=1_000_000)]
+
+
+class MonitoringEnrolmentOut(Schema):
+    id: UUID
+    prison: str
+    prison_number: str
+    basis: str  # CONSENT or MANAGER_DECISION
+    decision_reason: str
+    decided_by: str
+    decided_at: datetime
+    review_on: date
+    starts_at: datetime
+    ends_at: datetime
+    ended_early_by: str | None = None
+    end_reason: str = ""
+
+
+class MonitoringEnrolIn(Schema):
+    basis: str = Field(description="CONSENT, or MANAGER_DECISION with its decision_reason")
+    decision_reason: Text(REASON_MAX_LENGTH) = ""
+    review_on: Day = Field(description="The review date, between the start and the end")
+    ends_at: Moment = Field(description="When monitoring ends; it starts now")
+
+
+class MonitoringEndEnrolmentIn(Schema):
+    reason: Text(REASON_MAX_LENGTH) = Field(description="Why monitoring ends (required)")
+
+
+class MonitoringRuleOut(Schema):
+    kind: str
+    label: str
+    source: str = Field(description="DEFAULT (built in), PRISON, WING or LANDING: what sets it")
+    unit: str | None = Field(None, description="The wing or landing's path for its own setting")
+    enabled: bool
+    priority: str
+    day_threshold_seconds: int | None
+    night_threshold_seconds: int | None
+    day_starts: time
+    day_ends: time
+    limit_low: float | None = None
+    limit_high: float | None = None
+    min_quality: float | None = None
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class MonitoringRuleSettingsOut(Schema):
+    prison: list[MonitoringRuleOut] = Field(
+        description="Every rule in force prison-wide (its own setting or the built-in default)"
+    )
+    units: list[MonitoringRuleOut] = Field(
+        description="Each wing's or landing's own setting of a rule, which replaces the "
+        "prison's there (landing before wing before prison)"
+    )
+
+
+class MonitoringRuleIn(Schema):
+    """A whole rule setting: it replaces what was there. Omitted values take the built-in
+    default (limits, the day's start and end), not what was set before."""
+
+    enabled: bool = True
+    priority: str = Field(description="HIGH, MEDIUM or LOW")
+    day_threshold_seconds: _Seconds | None = Field(
+        description="Seconds the condition lasts by day before an alert; null: off by day"
+    )
+    night_threshold_seconds: _Seconds | None = Field(
+        description="Seconds the condition lasts by night before an alert; null: off by night"
+    )
+    day_starts: time | None = Field(None, description="London time the day starts (08:00)")
+    day_ends: time | None = Field(None, description="London time the day ends (20:00)")
+    limit_low: _Finite | None = None
+    limit_high: _Finite | None = None
+    min_quality: _Finite | None = None
+
+
+class MonitoringGatewayOut(Schema):
+    id: UUID
+    prison: str
+    code: str
+    name: str
+    in_service: bool
+    retired_at: datetime | None = None
+    token_prefix: str | None = None
+    token_expires_at: datetime | None = None
+    token_last_used_at: datetime | None = None
+
+
+class MonitoringDeviceOut(Schema):
+    id: UUID
+    external_id: str
+    prison: str
+    gateway: str
+    cell: str
+    kind: str
+    vendor: str
+    serial: str
+    firmware: str
+    installed_at: datetime
+    removed_at: datetime | None = None
+
+
+class MonitoringDeviceIn(Schema):
+    gateway: Text(32, min_length=1) = Field(description="The gateway's code, e.g. A-WING")
+    cell: Text(40, min_length=1) = Field(description="The cell's path, e.g. A-1-001")
+    external_id: Text(EXTERNAL_ID_MAX_LENGTH, min_length=1) = Field(
+        description="The device_id it puts in its readings"
+    )
+    kind: str = Field(description="VISION, WEARABLE or DOOR")
+    vendor: Text(100, min_length=1)
+    serial: Text(100, min_length=1)
+    firmware: Text(50) = ""
+
+
+class MonitoringFirmwareIn(Schema):
+    firmware: Text(50, min_length=1) = Field(description="The version now installed")
+
+
+class MonitoringChainStepOut(Schema):
+    number: int
+    delay_seconds: int
+    roles: list[str]
+    priorities: list[str]
+    email_address: str = ""
+    phone_number: str = ""
+
+
+class MonitoringChainOut(Schema):
+    is_default: bool = Field(description="True: the prison has no chain of its own")
+    steps: list[MonitoringChainStepOut]

@@ -27,9 +27,11 @@ from saferprisons.audit.services import record
 from saferprisons.core import clock
 from saferprisons.core.errors import NotFound
 from saferprisons.core.permissions import has_permission, principal_prison_ids
+from saferprisons.estate.constants import LocationLevel
+from saferprisons.estate.models import Location
 
 from . import permissions as perms
-from .constants import VITAL_RULES, EscalationStatus, Priority
+from .constants import RULE_ORDER, VITAL_RULES, EscalationStatus, Priority
 from .models import (
     Alert,
     AlertEscalation,
@@ -217,6 +219,68 @@ def configured_rule_kinds(principal, prison) -> set[str]:
             "kind", flat=True
         )
     )
+
+
+def _require_rules_prison(principal, prison) -> None:
+    if prison.pk not in _prisons(principal, perms.CONFIGURE_RULES):
+        raise NotFound("No such prison in your prisons")
+
+
+def rule_units(principal, prison) -> QuerySet[Location]:
+    """The wings and landings in use in a prison, by path: where a rule can be overridden."""
+    _require_rules_prison(principal, prison)
+    return Location.objects.filter(
+        prison=prison,
+        level__in=(LocationLevel.WING, LocationLevel.LANDING),
+        deactivated_at__isnull=True,
+    ).order_by("path")
+
+
+def rule_unit(principal, prison, path: str) -> Location:
+    """One wing or landing of the prison by its path (A, A-1), open or not (so an override set
+    before it closed can still be removed)."""
+    _require_rules_prison(principal, prison)
+    unit = (
+        Location.objects.filter(
+            prison=prison,
+            level__in=(LocationLevel.WING, LocationLevel.LANDING),
+            path=(path or "").strip().upper(),
+        )
+        .select_related("parent")
+        .first()
+    )
+    if unit is None:
+        raise NotFound(f"No wing or landing {path} in {prison.name}")
+    return unit
+
+
+def rule_overrides(principal, prison) -> list[RuleConfig]:
+    """Every rule a wing or landing of the prison sets for itself, by unit path then rule."""
+    _require_rules_prison(principal, prison)
+    order = {kind: number for number, kind in enumerate(RULE_ORDER)}
+    overrides = RuleConfig.objects.filter(prison=prison, location__isnull=False).select_related(
+        "location", "updated_by"
+    )
+    return sorted(overrides, key=lambda c: (c.location.path, order.get(c.kind, len(order))))
+
+
+def inherited_rule_settings(principal, prison, unit) -> dict[str, RuleSetting]:
+    """What a wing or landing would have without its own overrides: for a landing, its wing's
+    settings in force; for a wing, the prison's."""
+    parent = unit.parent if unit.level == LocationLevel.LANDING else None
+    return rule_settings(principal, prison, parent)
+
+
+def enrolment_to_manage(principal, public_id: UUID | str) -> Enrolment:
+    enrolment = (
+        Enrolment.objects.filter(prison_id__in=_prisons(principal, perms.MANAGE_ENROLMENT))
+        .select_related("prisoner", "prison", "decided_by", "ended_early_by")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if enrolment is None:
+        raise NotFound("No such enrolment in your prisons")
+    return enrolment
 
 
 # --- Operations -----------------------------------------------------------------------------------

@@ -253,6 +253,7 @@ def register_device(
 
 
 def update_device_firmware(*, actor, device: Device, firmware: str) -> Device:
+    """Record a new firmware version on an installed device (the same version again: no-op)."""
     _require(actor, perms.MANAGE_DEVICES, "Only a system administrator can manage devices")
     firmware = _text(firmware, "firmware", "the firmware version", required=True, limit=50)
     with transaction.atomic():
@@ -260,6 +261,11 @@ def update_device_firmware(*, actor, device: Device, firmware: str) -> Device:
         before = locked.firmware
         if before == firmware:
             return locked
+        if locked.removed_at is not None:
+            raise ValidationFailed(
+                "This device has been removed: its firmware can no longer change",
+                field="firmware",
+            )
         locked.firmware = firmware
         locked.updated_at = clock.now()
         locked.save(update_fields=["firmware", "updated_at"])
@@ -464,6 +470,11 @@ def configure_rule(
         or location.level not in (LocationLevel.WING, LocationLevel.LANDING)
     ):
         raise ValidationFailed("Choose a wing or landing in this prison", field="location")
+    if location is not None and location.deactivated_at is not None:
+        # Its own setting can still be removed (remove_rule_setting), not set or changed.
+        raise ValidationFailed(
+            f"{location.get_level_display()} {location.path} is closed", field="location"
+        )
     with transaction.atomic():
         existing = (
             RuleConfig.objects.select_for_update(of=("self",))
@@ -490,6 +501,44 @@ def configure_rule(
             details={"location": location.path if location else ""},
         )
     return config
+
+
+def remove_rule_setting(
+    *, actor, prison: Prison, kind: str, location: Location | None = None
+) -> RuleConfig:
+    """Remove a prison's own setting of one rule (the built-in default is then in force), or a
+    wing's or landing's override (what is set above it is then in force). Removing a setting
+    that is not there is NotFound, so a client can tell it changed nothing."""
+    _require(actor, perms.CONFIGURE_RULES, "Only a manager can change monitoring rules")
+    _require_prison(actor, prison.pk)
+    if kind not in RuleKind.values:
+        raise ValidationFailed("Choose a rule", field="kind")
+    if location is not None and location.prison_id != prison.pk:
+        raise ValidationFailed("Choose a wing or landing in this prison", field="location")
+    where = f"{location.get_level_display().lower()} {location.path}" if location else prison.name
+    with transaction.atomic():
+        existing = (
+            RuleConfig.objects.select_for_update(of=("self",))
+            .filter(prison=prison, location=location, kind=kind)
+            .order_by()  # the model's ordering would join the nullable location
+            .first()
+        )
+        if existing is None:
+            raise NotFound(f"{where} has no setting of its own for this rule")
+        before = _rule_snapshot(existing)
+        object_id = str(existing.pk)
+        existing.delete()
+        _roster_changed()
+        record(
+            actor=actor,
+            action=Action.DELETE,
+            object_type="monitoring_ruleconfig",
+            object_id=object_id,
+            prison_code=prison.code,
+            before=before,
+            details={"location": location.path if location else ""},
+        )
+    return existing
 
 
 def _rule_values(**values) -> dict:

@@ -1,6 +1,6 @@
 """Gateways and devices (system administrators): the prison's gateways and sensors, registering
 a gateway (its token's secret is shown once), a new token, taking a gateway out of service,
-registering a device in a cell and recording its removal.
+registering a device in a cell, recording a firmware change and recording its removal.
 
 Thin: the services check and audit every change. A page that shows a token's secret is never
 cached and the secret is never stored: only its hash is.
@@ -175,3 +175,34 @@ def remove_device(request, device_id):
     else:
         messages.success(request, f"Device {device.external_id} recorded as removed")
     return redirect("monitoring:devices")
+
+
+@requires(perms.MANAGE_DEVICES)
+@require_http_methods(["GET", "POST"])
+def device_firmware(request, device_id):
+    """Record that a device's firmware was changed (an installed device only)."""
+    device = _or_404(selectors.device_to_manage, request, device_id)
+    if device.removed_at is not None:
+        raise Http404("This device has been removed")
+    form = monitoring_forms.FirmwareForm(posted(request), initial={"firmware": device.firmware})
+    errors: list[dict] = []
+    if request.method == "POST":
+        errors = run_form_action(
+            form,
+            lambda data: services.update_device_firmware(
+                actor=request.user, device=device, firmware=data["firmware"]
+            ),
+        )
+        if not errors:
+            messages.success(
+                request,
+                f"Device {device.external_id}: firmware {form.cleaned_data['firmware']} recorded",
+            )
+            return redirect("monitoring:devices")
+    context = {
+        "title": "Record a firmware change",
+        "prison": device.gateway.prison,
+        "device": device,
+        "form": form,
+    }
+    return _form_page(request, "monitoring/device_firmware.html", context, errors)
