@@ -26,12 +26,13 @@ while a consumer is behind, as docs/monitoring-consumer.md requires for producti
              night), each on a cell that has no open alert, at ``--events-per-second``.
   consumer   optimised: the real ``monitoring.consumer.Consumer`` (what ``manage.py
              monitoring_consumer`` runs) with the real ``IngestPipeline``, default options except
-             ``--max-in-flight`` and ``--flush-in-background`` as given, and a plain
+             ``--max-in-flight`` and ``--flush-on-ingest-thread`` as given, and a plain
              subscription (no shared group; with ``--consumers 2`` each process subscribes to
              half of the prisons, so a gateway's messages all go to one process). It is given
-             the offer once it is connected with its roster loaded. A
-             subclass of the pipeline only observes: after ``ingest()`` returns, the message's
-             transaction (dead letters, alerts, raw readings around alerts) has committed.
+             the offer once it is connected with its roster loaded. Subclasses of the pipeline
+             and the consumer only observe: after ``ingest_many()`` returns, the messages'
+             transactions (dead letters, alerts, raw readings around alerts) have committed;
+             a message is acknowledged once the minutes of its readings are written.
              naive: paho with manual acks; per reading: a dict lookup of the device, a field
              check, one ORM ``create()`` of the raw reading into a table the benchmark creates
              (``bench_raw_reading``, autocommit: one transaction per reading), one rule check
@@ -40,13 +41,13 @@ while a consumer is behind, as docs/monitoring-consumer.md requires for producti
              readings.
 
 Measured (wall-clock, ``time.time()`` on the one machine, so the clocks agree):
-  readings/s      readings accepted by the consumer per 10-s interval of the offered window
-                  (min / median), and overall (accepted / seconds offered)
-  latency         reading-to-alert-committed: the moment ``ingest()`` returns after committing
+  readings/s      readings accepted by the consumers per 10-s interval of the offered window
+                  (each consumer's own samples, summed; min / median), and overall (their mean)
+  latency         reading-to-alert-committed: the moment ``ingest_many()`` returns after committing
                   the alert's transaction minus the ``timestamp_ms`` of the reading that crossed
                   the threshold (= its send time). Also reading-to-ingested for every message,
-                  and reading-to-durable (rollup flushed, message acknowledged) for the optimised
-                  consumer, which commits every 5 s by design.
+                  and reading-to-durable (message acknowledged: the minutes of its readings
+                  written) for the optimised consumer, about a minute by design (ADR 0015).
   CPU, memory     utime+stime from /proc of the consumer, the generator, the broker and the
                   consumer's PostgreSQL backend; peak RSS (VmHWM) of the consumer
   none lost       readings offered (generator) vs accepted vs stored (the rise of the sum of
@@ -60,7 +61,7 @@ Usage (from the repository root):
 Options: --duration S (300), --naive-duration S (60; 0 skips), --rate N (88000 readings/s),
 --cells N (88000), --cells-per-wing N (250), --events-per-second F (2), --consumers N (1; 2 runs
 two consumer processes, each subscribed to half of the prisons: still one node),
---max-in-flight N (2000), --flush-in-background, --profile (cProfile the optimised consumer),
+--max-in-flight N (30000), --flush-on-ingest-thread, --profile (cProfile the optimised consumer),
 --reuse, --label TEXT (results file suffix).
 Results: the measures on stdout and bench/results/ingest-mqtt-<vendor>[-<label>].json; the
 processes' logs in a temporary directory named on stdout. See docs/PERFORMANCE.md.

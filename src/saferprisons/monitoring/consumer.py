@@ -16,7 +16,7 @@ Delivery is at least once, and a reading is counted once:
   the minutes of its readings are written: messages are held for about a minute. When the
   stream goes quiet, when the held messages near the Receive Maximum, and at shutdown, the open
   minutes are written too (a minute written in parts adds up) and everything is acknowledged.
-  See docs/adr/0014-consumer-writes-each-minute-once.md.
+  See docs/adr/0015-consumer-writes-each-minute-once.md.
 - Back-pressure: the CONNECT packet's Receive Maximum caps the messages the broker sends before
   we acknowledge them. While the database is down the consumer retries the same message with
   exponential backoff and acknowledges nothing, so the broker stops sending and queues the rest.
