@@ -304,8 +304,10 @@ def test_a_manager_enrols_a_person_and_sets_a_rule(page, e2e_estate, axe, sign_i
     # The rules: stillness at night after 15 minutes instead of 20.
     page.goto("/monitoring/console/")
     page.get_by_role("link", name="Monitoring rules").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Monitoring rules")
     axe(page, "rules")
     page.get_by_role("link", name="Change no activity in an occupied cell").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("No activity in an occupied cell")
     axe(page, "edit a rule")
     page.get_by_label("By night: alert after how many minutes?").fill("15")
     page.get_by_role("button", name="Save the rule").click()
@@ -316,6 +318,37 @@ def test_a_manager_enrols_a_person_and_sets_a_rule(page, e2e_estate, axe, sign_i
     expect(row).to_contain_text("30 min")
     expect(row).to_contain_text("15 min")
     expect(row).to_contain_text("This prison")
+
+    # Landing A-1 gets its own, shorter wait at night; then it goes back to the prison's.
+    page.get_by_role("button", name="Set a rule for a wing or landing").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set a rule for a wing or landing")
+    axe(page, "choose a wing or landing")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    axe(page, "choose a wing or landing, with errors")
+    page.get_by_label("Wing or landing").select_option("A-1")
+    page.get_by_label("Rule").select_option("NO_ACTIVITY")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "No activity in an occupied cell: landing A-1"
+    )
+    axe(page, "a landing's own setting")
+    page.get_by_label("By night: alert after how many minutes?").fill("10")
+    page.get_by_role("button", name="Save the rule").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "No activity in an occupied cell: saved for"
+    )
+    unit_row = page.get_by_role("row").filter(has_text="Change or remove")
+    expect(unit_row).to_have_count(1)
+    expect(unit_row).to_contain_text("A-1")
+    expect(unit_row).to_contain_text("10 min")
+    axe(page, "rules with a landing's own setting")
+    page.get_by_role("link", name=re.compile("^Change or remove no activity")).click()
+    page.get_by_role("button", name=re.compile("own setting$")).click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "own setting removed: it follows the setting above it"
+    )
+    expect(page.get_by_role("link", name=re.compile("^Change or remove"))).to_have_count(0)
 
     page.get_by_role("link", name="People enrolled").click()
     expect(page.locator("main")).to_contain_text("1 person enrolled")
@@ -351,3 +384,17 @@ def test_a_system_administrator_registers_a_gateway_and_a_device(page, e2e_estat
     )
     expect(page.locator("main")).to_contain_text("A-1-001")
     axe(page, "gateways and devices")
+
+    # The vendor updates the sensor: its new firmware is recorded.
+    page.get_by_role("link", name="Record firmware change for device ZNA-A1-001-V").click()
+    expect(page.get_by_label("New firmware version")).to_be_visible()
+    axe(page, "record a firmware change")
+    page.get_by_role("button", name="Record the firmware version").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    axe(page, "record a firmware change, with an error")
+    page.get_by_label("New firmware version").fill("4.2.1")
+    page.get_by_role("button", name="Record the firmware version").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Device ZNA-A1-001-V: firmware 4.2.1 recorded"
+    )
+    expect(page.locator("main")).to_contain_text("firmware 4.2.1")
