@@ -72,6 +72,7 @@ from .validation import CODE, REASONS, Columns, Message, check_readings, decode_
 logger = logging.getLogger(__name__)
 
 MINUTE_MS = 60_000
+PRUNE_EVERY = timedelta(seconds=1)
 EXCERPT_LENGTH = 500
 COLUMN_REASONS = {
     DeadLetterReason.NOT_AN_OBJECT,
@@ -261,6 +262,7 @@ class IngestPipeline:
         self._pending_rollups: list[RollupRows] = []
         self._counts: dict[tuple[int, int], list[int]] = {}
         self._captures: dict[int, list[tuple[int, int]]] = {}  # device pk -> (alert, until)
+        self._captures_pruned_at: datetime | None = None
         self._next_roster_check: datetime | None = None
         self._next_flush: datetime | None = None
         self._next_silence_check: datetime | None = None
@@ -672,17 +674,12 @@ class IngestPipeline:
         return opened
 
     def _capturing(self, sorting: _Sorting, now: datetime) -> bool:
-        """Whether a device of this message is in the window after an alert (captures that
-        can no longer match any reading are forgotten first). Checked before a transaction
-        is opened: while any alert's window is open, most messages have nothing to keep."""
+        """Whether a device of these messages is in the window after an alert. Checked before
+        a transaction is opened: while any alert's window is open, most messages have nothing
+        to keep."""
         if not self._captures:
             return False
-        oldest_ms = to_ms(now) - conf.value("MONITORING_MAX_READING_AGE_SECONDS") * 1000
-        self._captures = {
-            pk: live
-            for pk, entries in self._captures.items()
-            if (live := [(a, until) for a, until in entries if until >= oldest_ms])
-        }
+        self._forget_old_captures(now)
         if not self._captures or len(sorting.accepted) == 0:
             return False
         device_pks = self.roster.device_pks[sorting.rows[sorting.accepted]]
@@ -820,17 +817,24 @@ class IngestPipeline:
             kept += [_reading_from_columns(alert_pk, columns, i) for i in inside.tolist()]
         AlertReading.objects.bulk_create(kept, ignore_conflicts=True)
 
-    def _write_captured(self, columns: Columns, sorting: _Sorting, now: datetime) -> None:
-        """Readings in the window after alerts opened by earlier messages."""
-        if not self._captures:
+    def _forget_old_captures(self, now: datetime) -> None:
+        """Forget the windows no reading can fall in any more (a reading that old is dead-
+        lettered), at most once a second: a walk over every alert of the last minutes."""
+        if self._captures_pruned_at is not None and now - self._captures_pruned_at < PRUNE_EVERY:
             return
-        now_ms = to_ms(now)
-        oldest_ms = now_ms - conf.value("MONITORING_MAX_READING_AGE_SECONDS") * 1000
+        oldest_ms = to_ms(now) - conf.value("MONITORING_MAX_READING_AGE_SECONDS") * 1000
         self._captures = {
             pk: live
             for pk, entries in self._captures.items()
             if (live := [(a, until) for a, until in entries if until >= oldest_ms])
         }
+        self._captures_pruned_at = now
+
+    def _write_captured(self, columns: Columns, sorting: _Sorting, now: datetime) -> None:
+        """Readings in the window after alerts opened by earlier messages (a window that has
+        closed no longer matches: the reading is later than its end)."""
+        if not self._captures:
+            return
         accepted = sorting.accepted
         device_pks = self.roster.device_pks[sorting.rows[accepted]]
         kept = []
