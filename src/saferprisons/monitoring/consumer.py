@@ -562,12 +562,14 @@ class Consumer:
 
     def _acknowledge(self, done: list[_Delivery]) -> None:
         with self._lock:
-            for delivery in done:
-                if delivery.qos == 0 or delivery.session != self._session:
-                    continue  # nothing to acknowledge, or the broker forgot the session
-                self.client.ack(delivery.mid, delivery.qos)
-                self._in_hand.discard(delivery.mid)
-                self.stats.acknowledged += 1
+            # Nothing to acknowledge for QoS 0, or if the broker forgot the session.
+            due = [d for d in done if d.qos and d.session == self._session]
+            self._in_hand.difference_update(d.mid for d in due)
+        # Outside our lock: paho's ack may wait for its callback lock, which its network
+        # thread holds while it calls _on_message, which waits for our lock.
+        for delivery in due:
+            self.client.ack(delivery.mid, delivery.qos)
+            self.stats.acknowledged += 1
 
     def _run_guarded(self, what: str, action: Callable) -> bool:
         """Run a periodic database step; a failure is logged and tried again next time."""

@@ -736,6 +736,19 @@ class SharedDatabase:
                 copy.backup(connection.connection)
 
 
+def stopped(process: subprocess.Popen, timeout: float) -> int | None:
+    """The process's exit code once it has stopped; if it has not within ``timeout``, its
+    threads' stacks go to its log (the command dumps them on SIGUSR1) and it is killed."""
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+        process.kill()
+        process.wait(10)
+        return None
+
+
 def start_consumer_process(
     options: ConsumerOptions, database_url: str, log: Path, *, commit_seconds: float
 ):
@@ -791,7 +804,7 @@ def test_killing_the_consumer_midstream_loses_no_reading_and_repeats_no_alert(
         time.sleep(1.0)  # anything wrongly counted twice would show by now
     finally:
         second.send_signal(signal.SIGTERM)
-        assert second.wait(30) == 0, log.read_text()
+        assert stopped(second, 30) == 0, log.read_text()
     database.bring_back()
 
     assert 0 < stored_at_kill <= 90  # killed mid-stream: at most 30 of 60 messages were sent

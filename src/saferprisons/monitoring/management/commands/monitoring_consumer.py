@@ -1,3 +1,6 @@
+import faulthandler
+import signal
+
 from django.core.management.base import BaseCommand, CommandError
 
 from saferprisons.monitoring.consumer import (
@@ -94,6 +97,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # `kill -USR1 <pid>` writes every thread's stack to stderr: for a consumer that seems
+        # stuck, without stopping it.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         try:
             broker = Broker.from_url(options["broker"] or broker_url())
         except ValueError as error:
