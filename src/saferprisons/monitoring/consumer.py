@@ -39,7 +39,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -545,20 +545,25 @@ class Consumer:
     def _flush_worker(self) -> None:
         try:
             while (batch := self._flush_jobs.get()) is not None:
-                try:
-                    self.pipeline.write_flush(
-                        batch,
-                        rows_per_transaction=self.options.rows_per_transaction,
-                        pause_seconds=self.options.write_pause_seconds,
-                    )
-                except BaseException as error:  # handed to the consumer's thread
-                    if isinstance(error, DatabaseError):
-                        _drop_broken_connection()
-                    self._flush_results.put(error)
-                else:
-                    self._flush_results.put(None)
+                self._flush_results.put(self._write_in_background(batch))
         finally:
             connection.close()
+
+    def _write_in_background(self, batch) -> BaseException | None:
+        """Write one batch; what went wrong, if anything, is handed to the consumer's thread
+        (which waits for an answer to every batch, so this always gives one)."""
+        try:
+            self.pipeline.write_flush(
+                batch,
+                rows_per_transaction=self.options.rows_per_transaction,
+                pause_seconds=self.options.write_pause_seconds,
+            )
+        except BaseException as error:
+            if isinstance(error, DatabaseError):
+                with suppress(DatabaseError):
+                    _drop_broken_connection()
+            return error
+        return None
 
     def _acknowledge(self, done: list[_Delivery]) -> None:
         with self._lock:
@@ -620,7 +625,7 @@ class Consumer:
     def _shut_down(self) -> None:
         # Messages still queued are not taken: unacknowledged, the broker keeps them for us.
         if self._flusher is not None:
-            if self._flushing is not None:
+            if self._flushing is not None and self._flusher.is_alive():
                 self._collect_background_flush(timeout=120)
             self._flush_jobs.put(None)
             self._flusher.join(timeout=30)
