@@ -23,8 +23,6 @@ from ninja import Path, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from saferprisons.audit.constants import Action
-from saferprisons.audit.services import record
 from saferprisons.core.api_support import (
     WRITE_ERRORS,
     Pagination,
@@ -213,10 +211,7 @@ def list_open_alerts(request, code: PrisonCode):
     """The prison's open alerts, high priority first, then the longest waiting, each with its
     escalation and the reading at the alert (spot pulse and breathing only for healthcare).
     Audited as a view of the console."""
-    try:
-        prison = prison_in_scope(request.auth, code)
-    except NotFound:
-        raise NotFound("No such prison among yours") from None
+    prison = _prison(request, code)
     rows = selectors.console_alerts(request.auth, prison)
     selectors.record_console_view(request.auth, prison, rows)
     return [_alert_out(row) for row in rows]
@@ -385,13 +380,7 @@ def list_enrolments(request, code: PrisonCode):
     as the page is."""
     prison = _prison(request, code)
     rows = selectors.current_enrolments(request.auth, prison).select_related("prison")
-    record(
-        actor=request.auth,
-        action=Action.VIEW,
-        object_type="monitoring_enrolments",
-        prison_code=prison.code,
-        details={"result_count": rows.count()},
-    )
+    selectors.record_enrolments_view(request.auth, prison, rows.count())
     return [_enrolment_out(enrolment) for enrolment in rows]
 
 
@@ -443,12 +432,7 @@ def list_rules(request, code: PrisonCode):
     """Every rule in force prison-wide, and each wing's or landing's own settings."""
     prison = _prison(request, code)
     in_force = selectors.rule_settings(request.auth, prison)
-    own = {
-        config.kind: config
-        for config in RuleConfig.objects.filter(
-            prison=prison, location__isnull=True
-        ).select_related("updated_by")
-    }
+    own = selectors.own_rule_configs(request.auth, prison)
     return {
         "prison": [_rule_out(in_force[kind], own.get(kind)) for kind in RuleKind.values],
         "units": [_config_out(c) for c in selectors.rule_overrides(request.auth, prison)],

@@ -210,15 +210,18 @@ def rule_settings(principal, prison, location=None) -> dict[str, RuleSetting]:
     return settings_for(configs, prison.pk, wing, landing)
 
 
-def configured_rule_kinds(principal, prison) -> set[str]:
-    """The rules a prison has set for itself, prison-wide (the others use the built-in default)."""
+def own_rule_configs(principal, prison) -> dict[str, RuleConfig]:
+    """The prison's own prison-wide settings by rule kind (the others use the built-in
+    default)."""
     if prison.pk not in _prisons(principal, perms.CONFIGURE_RULES):
         raise NotFound("No such prison in your prisons")
-    return set(
-        RuleConfig.objects.filter(prison=prison, location__isnull=True).values_list(
-            "kind", flat=True
-        )
-    )
+    configs = RuleConfig.objects.filter(prison=prison, location__isnull=True)
+    return {config.kind: config for config in configs.select_related("updated_by")}
+
+
+def configured_rule_kinds(principal, prison) -> set[str]:
+    """The rules a prison has set for itself, prison-wide (the others use the built-in default)."""
+    return set(own_rule_configs(principal, prison))
 
 
 def _require_rules_prison(principal, prison) -> None:
@@ -401,6 +404,17 @@ def console_alerts(principal, prison) -> list[ConsoleAlert]:
         Alert.objects.filter(prison=prison, resolved_at__isnull=True)
     ).order_by(PRIORITY_RANK, "opened_at", "id")
     return _console_rows(principal, list(alerts))
+
+
+def record_enrolments_view(principal, prison, count: int) -> None:
+    """One audit event for a view of who is enrolled in a prison (page or API)."""
+    record(
+        actor=principal,
+        action=Action.VIEW,
+        object_type="monitoring_enrolments",
+        prison_code=prison.code,
+        details={"result_count": count},
+    )
 
 
 def record_console_view(principal, prison, rows: list[ConsoleAlert]) -> None:

@@ -17,8 +17,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from saferprisons.acct.forms import date_initial
-from saferprisons.audit.constants import Action
-from saferprisons.audit.services import record
 from saferprisons.core import clock
 from saferprisons.core.errors import NotFound
 from saferprisons.core.forms import field_errors, posted, run_form_action
@@ -146,13 +144,7 @@ def enrolments(request):
     if prison is None:
         return redirect("core:choose-prison")
     rows = list(selectors.current_enrolments(request.user, prison))
-    record(
-        actor=request.user,
-        action=Action.VIEW,
-        object_type="monitoring_enrolments",
-        prison_code=prison.code,
-        details={"result_count": len(rows)},
-    )
+    selectors.record_enrolments_view(request.user, prison, len(rows))
     context = {
         "title": f"People enrolled in monitoring: {prison.name}",
         "prison": prison,
