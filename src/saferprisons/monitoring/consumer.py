@@ -488,8 +488,7 @@ class Consumer:
         acknowledge the messages whose readings are all stored."""
         if not self._uncommitted:
             return True
-        batch = self.pipeline.take_flush(everything=everything)
-        covered, self._uncommitted = self._uncommitted, []
+        batch, covered = self._take_batch(everything=everything)
         if not self._run_guarded("flush", lambda: self.pipeline.write_flush(batch)):
             self.pipeline.return_flush(batch)
             self._uncommitted = covered + self._uncommitted
@@ -503,10 +502,16 @@ class Consumer:
         are acknowledged once it has written them."""
         if not self._uncommitted:
             return
-        batch = self.pipeline.take_flush(everything=everything)
-        covered, self._uncommitted = self._uncommitted, []
+        batch, covered = self._take_batch(everything=everything)
         self._flushing = (batch, covered)
         self._flush_jobs.put(batch)
+
+    def _take_batch(self, *, everything: bool) -> tuple:
+        """What a commit writes, and the messages ingested before it was taken (only those
+        can it store)."""
+        batch = self.pipeline.take_flush(everything=everything)
+        covered, self._uncommitted = self._uncommitted, []
+        return batch, covered
 
     def _acknowledge_stored(self, batch, covered: list[_Delivery]) -> None:
         """Acknowledge what ``batch`` stored; the rest waits for a later batch, in order."""

@@ -342,11 +342,11 @@ class IngestPipeline:
         newest = np.full(batch.count, NONE, dtype=np.int64)
         np.maximum.at(newest, accepted_message, columns.timestamp_ms[accepted])
         alerts = np.zeros(batch.count, dtype=np.int64)
-        for alert in opened:  # the message that carried the reading crossing the threshold
-            match = (sorting.rows[accepted] == alert.row) & (
-                columns.timestamp_ms[accepted] == alert.at_ms
-            )
-            alerts[accepted_message[np.flatnonzero(match)[:1]]] += 1
+        if opened:  # each to the message that carried the reading crossing the threshold
+            rows, stamps = sorting.rows[accepted], columns.timestamp_ms[accepted]
+            for alert in opened:
+                match = (rows == alert.row) & (stamps == alert.at_ms)
+                alerts[accepted_message[np.flatnonzero(match)[:1]]] += 1
         counts = zip(
             per_message(accepted),
             per_message(sorting.duplicate),
@@ -661,7 +661,7 @@ class IngestPipeline:
     # --- Writes -----------------------------------------------------------------------------
 
     def _write(self, effect, columns, batch: _Batch, sorting, now) -> list[_Opened]:
-        """The message's database writes, in one transaction (none for a clean message)."""
+        """The messages' database writes, in one transaction (none for clean messages)."""
         capturing = self._capturing(sorting, now)
         if not (np.any(sorting.reason) or len(effect.triggers) or capturing or batch.refused):
             return []
