@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import orjson
 import pytest
 import time_machine
+from django.test import Client
 
 from saferprisons.monitoring import services
 from saferprisons.monitoring.constants import DeviceKind, EnrolmentBasis
@@ -32,6 +33,23 @@ def reading(device: str, at_ms: int, **fields) -> dict:
 
 def batch(*readings: dict) -> bytes:
     return orjson.dumps({"schema_version": 1, "readings": list(readings)})
+
+
+def iso(moment: datetime) -> str:
+    """A time as the API writes it."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@pytest.fixture
+def api_for():
+    """A test client signed in as the user (a staff session, as the API's management needs)."""
+
+    def sign_in(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return sign_in
 
 
 @pytest.fixture(autouse=True)

@@ -14,24 +14,10 @@ from saferprisons.monitoring.constants import Priority, RuleKind
 from saferprisons.monitoring.models import Device, Enrolment, RuleConfig
 from saferprisons.monitoring.roster import load_roster
 
-from .conftest import NIGHT
+from .conftest import NIGHT, iso
 
 API = "/api/monitoring"
 JSON = "application/json"
-
-
-def iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def api_for():
-    def sign_in(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 def rule_body(**changes) -> dict:

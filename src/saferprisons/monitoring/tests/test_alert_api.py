@@ -3,7 +3,6 @@ token scope grants monitoring alerts); the same permissions, refusals and audit 
 
 from datetime import timedelta
 
-import pytest
 from django.test import Client
 
 from saferprisons.audit.models import AuditEvent
@@ -11,21 +10,7 @@ from saferprisons.monitoring.constants import AlertOutcome, Priority, RuleKind, 
 from saferprisons.monitoring.models import Alert, AlertReading
 
 from .alerting import open_alert, put_on_acct, run_due_jobs
-from .conftest import NIGHT
-
-
-@pytest.fixture
-def api_for():
-    def sign_in(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
-def iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+from .conftest import NIGHT, iso
 
 
 def test_open_alerts_for_a_prison_in_console_order_with_their_escalation(monitored, api_for):
